@@ -1,0 +1,46 @@
+# HWMS — the two commands of the README: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+STAMP := $(VENV)/.installed
+DEV_ENV := DEBUG=1
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test install setup demo messages lint worker bench clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --disable-pip-version-check -r requirements-dev.txt
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# Migrate and load the reference data (provinces, wards, catalogs); idempotent.
+setup: install
+	$(DEV_ENV) $(PY) manage.py migrate --noinput
+	$(DEV_ENV) $(PY) manage.py load_reference_data
+
+# Embedded mode: SQLite, eager Celery, console e-mail, Django's development server.
+run: setup
+	$(DEV_ENV) $(PY) manage.py load_demo_data
+	env -u DATABASE_URL -u REDIS_URL $(DEV_ENV) $(PY) manage.py runserver $(HOST):$(PORT)
+
+# The whole suite. Uses PostgreSQL/Redis when DATABASE_URL/REDIS_URL are set (CI), SQLite otherwise.
+test: install
+	$(PY) manage.py makemigrations --check --dry-run
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+messages: install
+	$(DEV_ENV) $(PY) manage.py makemessages -l vi --ignore=.venv --ignore=staticfiles --no-location
+	$(DEV_ENV) $(PY) manage.py compilemessages -l vi --ignore=.venv
+
+lint: install
+	$(VENV)/bin/ruff check .
+
+worker: install
+	$(PY) -m celery -A hwms worker -l info
+
+clean:
+	rm -rf $(VENV) db.sqlite3 staticfiles

@@ -1,0 +1,202 @@
+"""The one access policy: which organisations, sites and provinces a user may see or act for.
+
+Every view and query goes through these functions. An object outside the user's scope answers 404
+(its existence is not disclosed); a role too low for an action inside the scope answers 403.
+
+Who sees what:
+- administrator (is_staff): everything;
+- central official (jurisdiction without province): everything, read only;
+- provincial official: what is located in the province, read only;
+- organisation members: their organisations; a membership limited to some sites sees only those sites.
+"""
+
+from dataclasses import dataclass, field
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
+from django.http import Http404
+from django.utils.translation import gettext as _
+
+from .models import Jurisdiction, Membership, Organisation, Site
+
+Role = Membership.Role
+ACT_ROLES = frozenset({Role.ADMIN, Role.MEMBER})
+ALL_ROLES = frozenset(Role.values)
+
+
+@dataclass
+class Scope:
+    """What one user may reach, computed once per request (a user has few memberships)."""
+
+    is_admin: bool = False
+    national: bool = False
+    province_id: int | None = None
+    # organisation id -> role
+    roles: dict = field(default_factory=dict)
+    # organisation id -> frozenset of site ids the membership is limited to (absent: all sites)
+    site_limits: dict = field(default_factory=dict)
+
+    @property
+    def is_official(self):
+        return self.national or self.province_id is not None
+
+    @property
+    def sees_everything(self):
+        return self.is_admin or self.national
+
+
+def scope_for(user):
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return Scope()
+    cached = getattr(user, "_hwms_scope", None)
+    if cached is not None:
+        return cached
+    scope = Scope(is_admin=user.is_staff or user.is_superuser)
+    jurisdiction = Jurisdiction.objects.filter(user=user).first()
+    if jurisdiction is not None:
+        scope.national = jurisdiction.province_id is None
+        scope.province_id = jurisdiction.province_id
+    memberships = Membership.objects.filter(user=user, organisation__active=True).prefetch_related("sites")
+    for membership in memberships:
+        scope.roles[membership.organisation_id] = membership.role
+        limited = frozenset(site.pk for site in membership.sites.all())
+        if limited:
+            scope.site_limits[membership.organisation_id] = limited
+    user._hwms_scope = scope
+    return scope
+
+
+def forget_scope(user):
+    """Drop the cached scope after memberships change within the same request."""
+    if hasattr(user, "_hwms_scope"):
+        del user._hwms_scope
+
+
+def role_in(user, organisation):
+    org_id = getattr(organisation, "pk", organisation)
+    return scope_for(user).roles.get(org_id)
+
+
+def _member_site_q(scope, site_path, roles):
+    prefix = f"{site_path}__" if site_path else ""
+    q = Q(pk__in=[])
+    for org_id, role in scope.roles.items():
+        if role not in roles:
+            continue
+        limited = scope.site_limits.get(org_id)
+        if limited:
+            q |= Q(**{f"{prefix}pk__in": limited}) if site_path else Q(pk__in=limited)
+        else:
+            q |= Q(**{f"{prefix}organisation_id": org_id})
+    return q
+
+
+def site_q(user, site_path="", roles=ALL_ROLES, for_action=False):
+    """Q over a model reaching a Site by `site_path` ("" for Site itself): the sites the user may see.
+
+    With for_action, officials and administrators get nothing: acting for a site is for its members.
+    """
+    scope = scope_for(user)
+    if not for_action:
+        if scope.sees_everything:
+            return Q()
+        q = _member_site_q(scope, site_path, roles)
+        if scope.province_id is not None:
+            prefix = f"{site_path}__" if site_path else ""
+            q |= Q(**{f"{prefix}province_id": scope.province_id})
+        return q
+    return _member_site_q(scope, site_path, roles)
+
+
+def visible_sites(user):
+    return Site.objects.filter(site_q(user)).select_related("organisation", "province", "ward").distinct()
+
+
+def actable_sites(user, roles=ACT_ROLES):
+    """Sites the user may file or sign for (members with an acting role, within any site limit)."""
+    return Site.objects.filter(site_q(user, roles=roles, for_action=True), active=True).select_related(
+        "organisation", "province"
+    )
+
+
+def visible_organisations(user):
+    scope = scope_for(user)
+    if scope.sees_everything:
+        return Organisation.objects.all()
+    q = Q(pk__in=list(scope.roles))
+    if scope.province_id is not None:
+        q |= Q(sites__province_id=scope.province_id)
+    return Organisation.objects.filter(q).distinct()
+
+
+def managed_organisations(user):
+    """Organisations whose members and sites the user administers from the ordinary pages."""
+    scope = scope_for(user)
+    return Organisation.objects.filter(pk__in=[org for org, role in scope.roles.items() if role == Role.ADMIN])
+
+
+def visible_province_ids(user):
+    """None means every province."""
+    scope = scope_for(user)
+    if scope.sees_everything:
+        return None
+    if scope.province_id is not None:
+        return {scope.province_id}
+    return set(visible_sites(user).values_list("province_id", flat=True))
+
+
+def scope_q(user, site_paths=(), org_paths=()):
+    """Q for any object reached through sites and/or organisations (manifests, reports...).
+
+    Members see it through any listed site (respecting site limits) or organisation; officials through
+    the province of any listed site.
+    """
+    scope = scope_for(user)
+    if scope.sees_everything:
+        return Q()
+    q = Q(pk__in=[])
+    for path in site_paths:
+        q |= _member_site_q(scope, path, ALL_ROLES)
+        if scope.province_id is not None:
+            q |= Q(**{f"{path}__province_id": scope.province_id})
+    for path in org_paths:
+        q |= Q(**{f"{path}_id__in": list(scope.roles)})
+    return q
+
+
+# --- lookups that answer 404 outside the scope, 403 for a role too low -------------------------------
+
+
+def get_organisation_for_user(user, pk, manage=False):
+    organisation = visible_organisations(user).filter(pk=pk).first()
+    if organisation is None:
+        raise Http404(_("Không tìm thấy tổ chức."))
+    if manage and not can_manage_organisation(user, organisation):
+        raise PermissionDenied(_("Chỉ quản trị của tổ chức mới được thực hiện thao tác này."))
+    return organisation
+
+
+def get_site_for_user(user, pk, manage=False):
+    site = visible_sites(user).filter(pk=pk).first()
+    if site is None:
+        raise Http404(_("Không tìm thấy cơ sở."))
+    if manage and not can_manage_organisation(user, site.organisation):
+        raise PermissionDenied(_("Chỉ quản trị của tổ chức mới được thực hiện thao tác này."))
+    return site
+
+
+def can_manage_organisation(user, organisation):
+    return role_in(user, organisation) == Role.ADMIN
+
+
+def is_official(user):
+    return scope_for(user).is_official
+
+
+def is_administrator(user):
+    return scope_for(user).is_admin
+
+
+def require(condition, message=None):
+    if not condition:
+        raise PermissionDenied(message or _("Bạn không có quyền thực hiện thao tác này."))

@@ -1,0 +1,60 @@
+"""Reads for the accounts pages, always within the policy's scope."""
+
+from django.db.models import Count
+
+from gis.models import Province
+
+from . import policy
+from .models import Membership, Permit, Vehicle
+
+
+def provinces_for(user):
+    ids = policy.visible_province_ids(user)
+    provinces = Province.objects.all()
+    return provinces if ids is None else provinces.filter(code__in=ids)
+
+
+def home_summary(user):
+    scope = policy.scope_for(user)
+    memberships = (
+        Membership.objects.filter(user=user, organisation__active=True)
+        .select_related("organisation")
+        .annotate(site_count=Count("organisation__sites", distinct=True))
+        .order_by("organisation__name")
+    )
+    summary = {"memberships": memberships, "scope": scope}
+    if scope.is_official or scope.is_admin:
+        sites = policy.visible_sites(user)
+        summary["official"] = {
+            "organisation_count": policy.visible_organisations(user).count(),
+            "site_count": sites.count(),
+            "facility_count": sites.filter(organisation__is_facility=True).count(),
+            "generator_count": sites.filter(organisation__is_generator=True).count(),
+            "province": getattr(getattr(user, "jurisdiction", None), "province", None),
+        }
+    if any(role == Membership.Role.DRIVER for role in scope.roles.values()):
+        summary["vehicles"] = Vehicle.objects.filter(
+            organisation_id__in=[org for org, role in scope.roles.items() if role == Membership.Role.DRIVER],
+            active=True,
+        )
+    return summary
+
+
+def organisation_detail(user, organisation):
+    sites = policy.visible_sites(user).filter(organisation=organisation).order_by("name")
+    scope = policy.scope_for(user)
+    is_member = organisation.pk in scope.roles
+    context = {
+        "organisation": organisation,
+        "sites": sites,
+        "can_manage": policy.can_manage_organisation(user, organisation),
+        "my_role": scope.roles.get(organisation.pk),
+        "permits": Permit.objects.filter(site__in=sites).select_related("site").order_by("-valid_until"),
+        "vehicles": organisation.vehicles.order_by("plate"),
+    }
+    # Member lists are the organisation's own business (and the administrators').
+    if is_member or scope.is_admin:
+        context["members"] = (
+            organisation.memberships.select_related("user").prefetch_related("sites").order_by("user__username")
+        )
+    return context

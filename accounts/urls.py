@@ -1,0 +1,27 @@
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from . import views
+from .forms import LoginForm
+
+app_name = "accounts"
+
+urlpatterns = [
+    path("login/", auth_views.LoginView.as_view(authentication_form=LoginForm, redirect_authenticated_user=True), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("account/", views.profile, name="profile"),
+    path(
+        "account/password/",
+        auth_views.PasswordChangeView.as_view(success_url="/account/password/done/"),
+        name="password_change",
+    ),
+    path("account/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
+    path("organisations/", views.organisation_list, name="organisation_list"),
+    path("organisations/<int:pk>/", views.organisation_detail, name="organisation_detail"),
+    path("organisations/<int:pk>/members/add/", views.member_add, name="member_add"),
+    path("organisations/<int:pk>/members/<int:membership_pk>/", views.member_edit, name="member_edit"),
+    path("organisations/<int:pk>/members/<int:membership_pk>/remove/", views.member_remove, name="member_remove"),
+    path("organisations/<int:pk>/sites/add/", views.site_create, name="site_create"),
+    path("sites/", views.site_list, name="site_list"),
+    path("sites/<int:pk>/", views.site_edit, name="site_edit"),
+]

@@ -1,0 +1,55 @@
+"""Validators for Vietnamese identifiers: tax codes, vehicle plates, coordinates inside Vietnam."""
+
+import re
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+TAX_CODE_RE = re.compile(r"^\d{10}(-\d{3})?$")
+# 2-digit province series, 1-2 letters (optionally followed by one digit), then 4 or 5 digits.
+PLATE_RE = re.compile(r"^(?P<area>\d{2})(?P<series>[A-Z]{1,2}\d?)-(?P<number>\d{4}|\d{3}\.\d{2})$")
+
+
+def validate_tax_code(value):
+    if not TAX_CODE_RE.match(value or ""):
+        raise ValidationError(
+            _("Mã số thuế gồm 10 chữ số, hoặc 10 chữ số, dấu “-” và 3 chữ số (đơn vị phụ thuộc)."),
+            code="invalid_tax_code",
+        )
+
+
+def normalize_plate(value):
+    """Write a plate the way it is painted: '51c 12345' -> '51C-123.45', '29a1234' -> '29A-1234'."""
+    raw = re.sub(r"[\s.\-]", "", (value or "").upper())
+    match = re.match(r"^(\d{2}[A-Z]{1,2}\d?)(\d{4,5})$", raw)
+    if not match:
+        return (value or "").strip().upper()
+    prefix, digits = match.groups()
+    if len(digits) == 5:
+        digits = f"{digits[:3]}.{digits[3:]}"
+    return f"{prefix}-{digits}"
+
+
+def validate_plate(value):
+    match = PLATE_RE.match(value or "")
+    if not match or int(match["area"]) < 11:
+        raise ValidationError(
+            _("Biển số không đúng định dạng Việt Nam, ví dụ 51C-123.45 hoặc 29A-1234."), code="invalid_plate"
+        )
+
+
+def validate_latitude_longitude(latitude, longitude):
+    """Both or neither; when given, the point must lie inside Vietnam (mainland, islands, Hoàng Sa, Trường Sa)."""
+    from gis.geometry import point_in_vietnam
+
+    if latitude is None and longitude is None:
+        return
+    if latitude is None or longitude is None:
+        raise ValidationError(_("Nhập cả vĩ độ và kinh độ, hoặc để trống cả hai."), code="incomplete_position")
+    if not point_in_vietnam(Decimal(latitude), Decimal(longitude)):
+        raise ValidationError(
+            _("Toạ độ (%(lat)s, %(lng)s) nằm ngoài lãnh thổ Việt Nam."),
+            code="outside_vietnam",
+            params={"lat": latitude, "lng": longitude},
+        )

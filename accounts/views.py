@@ -1,0 +1,173 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from . import policy, selectors, services
+from .audit import RequestContext
+from .forms import MemberCreateForm, MembershipForm, SiteForm
+
+PAGE_SIZE = 25
+
+
+def _page(request, queryset):
+    return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+@login_required
+def home(request):
+    return render(request, "home.html", selectors.home_summary(request.user))
+
+
+@login_required
+def profile(request):
+    memberships = request.user.memberships.select_related("organisation").prefetch_related("sites")
+    return render(request, "accounts/profile.html", {"memberships": memberships})
+
+
+@login_required
+def organisation_list(request):
+    query = request.GET.get("q", "").strip()
+    organisations = policy.visible_organisations(request.user).annotate(site_count=Count("sites", distinct=True))
+    if query:
+        organisations = organisations.filter(Q(name__icontains=query) | Q(tax_code__startswith=query))
+    return render(
+        request,
+        "accounts/organisation_list.html",
+        {"page": _page(request, organisations.order_by("name")), "query": query},
+    )
+
+
+@login_required
+def organisation_detail(request, pk):
+    organisation = policy.get_organisation_for_user(request.user, pk)
+    return render(request, "accounts/organisation_detail.html", selectors.organisation_detail(request.user, organisation))
+
+
+def _membership_or_404(organisation, membership_pk):
+    membership = organisation.memberships.select_related("user", "organisation").filter(pk=membership_pk).first()
+    if membership is None:
+        raise Http404(_("Không tìm thấy thành viên."))
+    return membership
+
+
+@login_required
+def member_add(request, pk):
+    organisation = policy.get_organisation_for_user(request.user, pk, manage=True)
+    form = MemberCreateForm(request.POST or None, organisation=organisation)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            membership = services.create_member(
+                organisation=organisation,
+                actor=request.user,
+                username=data["username"],
+                full_name=data["full_name"],
+                email=data["email"],
+                phone=data["phone"],
+                password=data["password"],
+                role=data["role"],
+                sites=list(data["sites"]),
+                context=RequestContext.from_request(request),
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("Đã tạo tài khoản %(user)s.") % {"user": membership.user.username})
+            return redirect("accounts:organisation_detail", pk=organisation.pk)
+    return render(request, "accounts/member_form.html", {"organisation": organisation, "form": form, "creating": True})
+
+
+@login_required
+def member_edit(request, pk, membership_pk):
+    organisation = policy.get_organisation_for_user(request.user, pk, manage=True)
+    membership = _membership_or_404(organisation, membership_pk)
+    form = MembershipForm(request.POST or None, instance=membership)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_membership(
+                membership=membership,
+                actor=request.user,
+                role=form.cleaned_data["role"],
+                sites=list(form.cleaned_data["sites"]),
+                context=RequestContext.from_request(request),
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("Đã cập nhật vai trò của %(user)s.") % {"user": membership.user})
+            return redirect("accounts:organisation_detail", pk=organisation.pk)
+    return render(
+        request,
+        "accounts/member_form.html",
+        {"organisation": organisation, "form": form, "membership": membership, "creating": False},
+    )
+
+
+@login_required
+@require_POST
+def member_remove(request, pk, membership_pk):
+    organisation = policy.get_organisation_for_user(request.user, pk, manage=True)
+    membership = _membership_or_404(organisation, membership_pk)
+    try:
+        services.remove_membership(membership=membership, actor=request.user, context=RequestContext.from_request(request))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("Đã gỡ %(user)s khỏi tổ chức.") % {"user": membership.user})
+    if membership.user_id == request.user.pk:
+        return redirect("home")
+    return redirect("accounts:organisation_detail", pk=organisation.pk)
+
+
+@login_required
+def site_list(request):
+    sites = policy.visible_sites(request.user)
+    province = request.GET.get("province", "")
+    query = request.GET.get("q", "").strip()
+    if province.isdigit():
+        sites = sites.filter(province_id=int(province))
+    if query:
+        sites = sites.filter(Q(name__icontains=query) | Q(organisation__name__icontains=query))
+    return render(
+        request,
+        "accounts/site_list.html",
+        {
+            "page": _page(request, sites.order_by("organisation__name", "name")),
+            "query": query,
+            "province": province,
+            "provinces": selectors.provinces_for(request.user),
+        },
+    )
+
+
+def _site_form_response(request, organisation, form, site=None):
+    if request.method == "POST" and form.is_valid():
+        try:
+            saved = services.save_site(
+                form=form, organisation=organisation, actor=request.user, context=RequestContext.from_request(request)
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("Đã lưu cơ sở “%(name)s”.") % {"name": saved.name})
+            return redirect("accounts:organisation_detail", pk=organisation.pk)
+    return render(request, "accounts/site_form.html", {"organisation": organisation, "form": form, "site": site})
+
+
+@login_required
+def site_create(request, pk):
+    organisation = policy.get_organisation_for_user(request.user, pk, manage=True)
+    return _site_form_response(request, organisation, SiteForm(request.POST or None))
+
+
+@login_required
+def site_edit(request, pk):
+    site = policy.get_site_for_user(request.user, pk, manage=True)
+    return _site_form_response(request, site.organisation, SiteForm(request.POST or None, instance=site), site)
+

@@ -1,0 +1,21 @@
+from importlib import import_module
+
+from django.apps import apps
+from django.contrib.admin.apps import SimpleAdminConfig
+from django.utils.module_loading import module_has_submodule
+
+
+class HwmsAdminConfig(SimpleAdminConfig):
+    """Admin that autodiscovers every app's admin module except django-leaflet's.
+
+    leaflet/admin.py imports GeoDjango, which needs the GDAL library that these machines do not have
+    (PITFALLS.md); the map template tags we use work without it.
+    """
+
+    def ready(self):
+        super().ready()
+        for app_config in apps.get_app_configs():
+            if app_config.name == "leaflet":
+                continue
+            if module_has_submodule(app_config.module, "admin"):
+                import_module(f"{app_config.name}.admin")

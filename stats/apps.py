@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class StatsConfig(AppConfig):
+    # The design card calls this app "statistics/"; a top-level package of that name would shadow
+    # Python's statistics module (Django's SQLite backend imports it), hence the folder name.
+    name = "stats"
+    verbose_name = _("Thống kê")

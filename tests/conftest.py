@@ -1,0 +1,72 @@
+import pytest
+
+from accounts.models import Membership
+
+from . import factories
+
+
+@pytest.fixture(autouse=True)
+def _fast_hashing(settings):
+    # MD5 hashing keeps user creation fast in tests; production keeps Django's default.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def hanoi(db):
+    return factories.ProvinceFactory(code=1, name="Thành phố Hà Nội", codename="ha_noi", division_type="thành phố trung ương")
+
+
+@pytest.fixture
+def hcm(db):
+    return factories.ProvinceFactory(code=79, name="Thành phố Hồ Chí Minh", codename="ho_chi_minh", division_type="thành phố trung ương")
+
+
+class World:
+    """Named personas (STYLE.md: healthchecks' alice/bob, zulip's hamlet) over two provinces.
+
+    - generator org "Alpha" with a Hà Nội site and an HCM site; alice is its admin, bob a member limited to
+      the Hà Nội site, vera a viewer;
+    - facility org "Omega" in HCM; fred is its staff; dan drives for it;
+    - outsider org "Zeta" in HCM with its admin zoe;
+    - hanoi_official (province Hà Nội), central_official (whole country), admin (is_staff).
+    """
+
+
+@pytest.fixture
+def world(db, hanoi, hcm):
+    w = World()
+    w.hanoi, w.hcm = hanoi, hcm
+    w.hanoi_ward = factories.WardFactory(code=70, name="Phường Hoàn Kiếm", province=hanoi)
+    w.hcm_ward = factories.WardFactory(code=26734, name="Phường Sài Gòn", province=hcm)
+    w.alpha = factories.OrganisationFactory(name="Alpha", tax_code="0101234567")
+    w.alpha_hn = factories.SiteFactory(organisation=w.alpha, name="Alpha Hà Nội", ward=w.hanoi_ward)
+    w.alpha_hcm = factories.SiteFactory(
+        organisation=w.alpha, name="Alpha HCM", ward=w.hcm_ward, latitude="10.776889", longitude="106.700806"
+    )
+    w.omega = factories.OrganisationFactory(
+        name="Omega", tax_code="0301234567", is_generator=False, is_transporter=True, is_facility=True
+    )
+    w.omega_site = factories.SiteFactory(
+        organisation=w.omega, name="Omega xử lý", ward=w.hcm_ward, latitude="10.8", longitude="106.7"
+    )
+    w.zeta = factories.OrganisationFactory(name="Zeta", tax_code="0309999999-001")
+    w.zeta_site = factories.SiteFactory(organisation=w.zeta, name="Zeta HCM", ward=w.hcm_ward, latitude="10.7", longitude="106.6")
+
+    def member(username, org, role, sites=()):
+        user = factories.UserFactory(username=username)
+        membership = factories.MembershipFactory(user=user, organisation=org, role=role)
+        membership.sites.set(sites)
+        return user
+
+    w.alice = member("alice", w.alpha, Membership.Role.ADMIN)
+    w.bob = member("bob", w.alpha, Membership.Role.MEMBER, sites=[w.alpha_hn])
+    w.vera = member("vera", w.alpha, Membership.Role.VIEWER)
+    w.fred = member("fred", w.omega, Membership.Role.MEMBER)
+    w.dan = member("dan", w.omega, Membership.Role.DRIVER)
+    w.zoe = member("zoe", w.zeta, Membership.Role.ADMIN)
+    w.hanoi_official = factories.JurisdictionFactory(user=factories.UserFactory(username="hn_official"), province=hanoi).user
+    w.central_official = factories.JurisdictionFactory(user=factories.UserFactory(username="central"), province=None).user
+    w.admin = factories.UserFactory(username="admin", is_staff=True, is_superuser=True)
+    w.nobody = factories.UserFactory(username="nobody")
+    w.truck = factories.VehicleFactory(organisation=w.omega, plate="51C-123.45")
+    return w
