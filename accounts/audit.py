@@ -3,6 +3,7 @@
 import hashlib
 import json
 from dataclasses import dataclass
+from datetime import UTC
 from decimal import Decimal
 
 from django.db import transaction
@@ -50,7 +51,7 @@ def compute_hash(event):
         "actor": event.actor_id,
         "organisation": event.organisation_id,
         "role": event.role,
-        "created_at": event.created_at.astimezone(timezone.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        "created_at": event.created_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
         "ip": _text(event.ip),
         "user_agent": event.user_agent,
         "latitude": _text(event.latitude),

@@ -85,6 +85,7 @@ class SiteForm(forms.ModelForm):
         except (TypeError, ValueError):
             province_id = None
         self.fields["ward"].queryset = Ward.objects.filter(province_id=province_id) if province_id else Ward.objects.none()
+        self.fields["ward"].error_messages["invalid_choice"] = _("Xã/phường này không thuộc tỉnh/thành phố đã chọn.")
         self.fields["ward"].widget.attrs["data-ward-select"] = "1"
         self.fields["province"].widget.attrs["data-province-select"] = "1"
         for name in ("latitude", "longitude"):

@@ -4,7 +4,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from . import audit, policy
+from . import audit, policy, tasks
 from .models import Membership, Organisation, User
 
 
@@ -37,6 +37,8 @@ def create_member(*, organisation, actor, username, full_name, password, role, e
     user.save()
     membership = Membership.objects.create(user=user, organisation=organisation, role=role)
     membership.sites.set(sites)
+    # E-mail only once the account really exists; a rolled-back transaction sends nothing.
+    transaction.on_commit(lambda: tasks.send_membership_welcome.delay(membership.pk))
     _record(
         organisation,
         "member.created",

@@ -20,13 +20,23 @@ def validate_tax_code(value):
 
 
 def normalize_plate(value):
-    """Write a plate the way it is painted: '51c 12345' -> '51C-123.45', '29a1234' -> '29A-1234'."""
-    raw = re.sub(r"[\s.\-]", "", (value or "").upper())
-    match = re.match(r"^(\d{2}[A-Z]{1,2}\d?)(\d{4,5})$", raw)
-    if not match:
-        return (value or "").strip().upper()
-    prefix, digits = match.groups()
-    if len(digits) == 5:
+    """Write a plate the way it is painted: '51c 12345' -> '51C-123.45', '29a1234' -> '29A-1234'.
+
+    Without a dash, the digits after the letters decide: 4 or 5 are the number, 6 are a series digit
+    and a 5-digit number (motorbike-style '29C1-123.45').
+    """
+    text = (value or "").strip().upper()
+    if "-" in text:
+        prefix, _, digits = text.partition("-")
+        prefix, digits = re.sub(r"\s", "", prefix), re.sub(r"[\s.]", "", digits)
+    else:
+        match = re.match(r"^(\d{2}[A-Z]{1,2})(\d{4,6})$", re.sub(r"[\s.]", "", text))
+        if not match:
+            return text
+        prefix, digits = match.groups()
+        if len(digits) == 6:
+            prefix, digits = prefix + digits[0], digits[1:]
+    if len(digits) == 5 and digits.isdigit():
         digits = f"{digits[:3]}.{digits[3:]}"
     return f"{prefix}-{digits}"
 

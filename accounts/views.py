@@ -1,4 +1,6 @@
+from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth.views import LoginView
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -10,13 +12,33 @@ from django.views.decorators.http import require_POST
 
 from . import policy, selectors, services
 from .audit import RequestContext
-from .forms import MemberCreateForm, MembershipForm, SiteForm
+from .forms import LoginForm, MemberCreateForm, MembershipForm, SiteForm
 
 PAGE_SIZE = 25
 
 
 def _page(request, queryset):
     return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+def _lockout_context():
+    return {
+        "limit": settings.AXES_FAILURE_LIMIT,
+        "minutes": int(settings.AXES_COOLOFF_TIME.total_seconds() // 60),
+    }
+
+
+class PortalLoginView(LoginView):
+    authentication_form = LoginForm
+    redirect_authenticated_user = True
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(**kwargs) | _lockout_context()
+
+
+def lockout_response(request, original_response=None, credentials=None):
+    """django-axes calls this when a username/address pair is locked out (AXES_LOCKOUT_CALLABLE)."""
+    return render(request, "registration/locked_out.html", _lockout_context(), status=429)
 
 
 @login_required
@@ -142,6 +164,7 @@ def site_list(request):
             "query": query,
             "province": province,
             "provinces": selectors.provinces_for(request.user),
+            "managed_ids": set(policy.managed_organisations(request.user).values_list("pk", flat=True)),
         },
     )
 

@@ -1,0 +1,142 @@
+"""Demo organisations, sites, permit, vehicles and one user per role, for `make run`.
+
+Idempotent (get-or-create by natural keys). Refuses to run with DEBUG off unless --force: demo accounts
+share one known password and must never reach a production database by accident.
+"""
+
+from datetime import date
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from accounts.models import Jurisdiction, Membership, Organisation, Permit, Site, User, Vehicle
+from gis.models import Province, Ward
+from manifests.models import TreatmentMethod, WasteCode
+
+ORGANISATIONS = [
+    # tax code, name, kinds, address
+    ("0101234567", "Công ty TNHH Điện tử Sao Mai", {"is_generator": True}, "KCN Thăng Long, Hà Nội"),
+    ("0109876543", "Công ty TNHH Vận tải Hoàng Long", {"is_transporter": True}, "Số 8 Phạm Hùng, Hà Nội"),
+    (
+        "0312345678",
+        "Công ty CP Môi trường Xanh",
+        {"is_facility": True, "is_transporter": True},
+        "KCN Hiệp Phước, TP Hồ Chí Minh",
+    ),
+]
+
+SITES = [
+    # organisation tax code, name, province code, address, latitude, longitude
+    ("0101234567", "Nhà máy Sao Mai Hà Nội", 1, "Lô 12, KCN Thăng Long", "21.129920", "105.782150"),
+    ("0101234567", "Nhà máy Sao Mai Bắc Ninh", 24, "Lô C3, KCN Quế Võ", "21.150300", "106.153100"),
+    ("0101234567", "Kho Sao Mai Hải Phòng", 31, "Số 5 đường Đình Vũ", "20.845300", "106.760100"),
+    ("0109876543", "Bãi xe Hoàng Long", 1, "Số 8 Phạm Hùng", "21.030100", "105.783400"),
+    ("0312345678", "Khu xử lý Môi trường Xanh Hiệp Phước", 79, "Lô B, KCN Hiệp Phước", "10.616700", "106.743300"),
+    ("0312345678", "Trạm trung chuyển Môi trường Xanh Đồng Nai", 75, "KCN Nhơn Trạch 2", "10.743800", "106.925600"),
+]
+
+VEHICLES = [
+    ("0109876543", "29C-456.78", "Xe tải thùng kín 8 tấn"),
+    ("0109876543", "29H-123.45", "Xe bồn chở dầu thải 5 m³"),
+    ("0312345678", "51C-123.45", "Xe tải thùng kín 10 tấn"),
+]
+
+# username, full name, organisation tax code or None, membership role or official province (code / 0 = country)
+USERS = [
+    ("dn_quantri", "Nguyễn Thị Lan", "0101234567", Membership.Role.ADMIN, "Quản trị doanh nghiệp (chủ nguồn thải)"),
+    ("dn_nhanvien", "Trần Văn Minh", "0101234567", Membership.Role.MEMBER, "Nhân viên doanh nghiệp"),
+    ("dn_xem", "Lê Thu Hà", "0101234567", Membership.Role.VIEWER, "Chỉ xem (doanh nghiệp)"),
+    ("vc_quantri", "Đỗ Quang Huy", "0109876543", Membership.Role.ADMIN, "Quản trị đơn vị vận chuyển"),
+    ("laixe", "Phạm Văn Tài", "0109876543", Membership.Role.DRIVER, "Lái xe (đơn vị vận chuyển)"),
+    ("xuly", "Hoàng Thị Mai", "0312345678", Membership.Role.MEMBER, "Nhân viên cơ sở xử lý"),
+    ("xuly_quantri", "Vũ Đức Anh", "0312345678", Membership.Role.ADMIN, "Quản trị cơ sở xử lý"),
+]
+OFFICIALS = [
+    ("canbo_hanoi", "Bùi Thị Hằng", 1, "Sở Nông nghiệp và Môi trường Hà Nội", "Cán bộ Sở (Hà Nội)"),
+    ("canbo_tw", "Ngô Văn Nam", None, "Cục Môi trường — Bộ Nông nghiệp và Môi trường", "Cán bộ trung ương (toàn quốc)"),
+]
+ADMIN = ("quantri", "Quản trị hệ thống", "Quản trị hệ thống")
+
+
+class Command(BaseCommand):
+    help = "Load demo organisations, sites, a permit, vehicles and one account per role (development only)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--force", action="store_true", help="Run even with DEBUG off.")
+
+    def handle(self, *args, force=False, **options):
+        if not settings.DEBUG and not force:
+            raise CommandError("DEBUG is off: refusing to load demo accounts. Use --force if you really mean it.")
+        if not Province.objects.exists() or not TreatmentMethod.objects.exists():
+            raise CommandError("Reference data missing: run `manage.py load_reference_data` first.")
+        password = settings.HWMS_DEMO_PASSWORD
+        with transaction.atomic():
+            logins = self._load(password)
+        self.stdout.write(self.style.SUCCESS(f"Demo data ready. Every demo account's password: {password}"))
+        width = max(len(username) for username, _ in logins)
+        for username, role in logins:
+            self.stdout.write(f"  {username.ljust(width)}  {role}")
+
+    def _load(self, password):
+        organisations = {}
+        for tax_code, name, kinds, address in ORGANISATIONS:
+            organisations[tax_code], _ = Organisation.objects.get_or_create(
+                tax_code=tax_code, defaults={"name": name, "address": address, **kinds}
+            )
+        sites = {}
+        for tax_code, name, province_code, address, lat, lng in SITES:
+            ward = Ward.objects.filter(province_id=province_code).order_by("code").first()
+            sites[name], _ = Site.objects.get_or_create(
+                organisation=organisations[tax_code],
+                name=name,
+                defaults={
+                    "address": address,
+                    "province_id": province_code,
+                    "ward": ward,
+                    "latitude": Decimal(lat),
+                    "longitude": Decimal(lng),
+                },
+            )
+        for tax_code, plate, description in VEHICLES:
+            Vehicle.objects.get_or_create(plate=plate, defaults={"organisation": organisations[tax_code], "description": description})
+
+        facility_site = sites["Khu xử lý Môi trường Xanh Hiệp Phước"]
+        permit, created = Permit.objects.get_or_create(
+            issuer="Bộ Nông nghiệp và Môi trường",
+            number="2519/GPMT-BNNMT",
+            defaults={
+                "site": facility_site,
+                "valid_from": date(2025, 3, 1),
+                "valid_until": date(2030, 2, 28),
+                "yearly_capacity_kg": Decimal("12000000"),
+            },
+        )
+        if created:
+            permit.waste_codes.set(WasteCode.objects.current())
+            permit.treatment_methods.set(TreatmentMethod.objects.filter(code__in=["TĐ", "HR", "TC", "TH", "PT", "ĐX"]))
+
+        logins = []
+        for username, full_name, tax_code, role, label in USERS:
+            user = self._user(username, full_name, password)
+            Membership.objects.get_or_create(user=user, organisation=organisations[tax_code], defaults={"role": role})
+            logins.append((username, label))
+        for username, full_name, province_code, authority, label in OFFICIALS:
+            user = self._user(username, full_name, password)
+            Jurisdiction.objects.get_or_create(user=user, defaults={"province_id": province_code, "authority": authority})
+            logins.append((username, label))
+        username, full_name, label = ADMIN
+        admin = self._user(username, full_name, password)
+        if not admin.is_superuser:
+            admin.is_staff = admin.is_superuser = True
+            admin.save(update_fields=["is_staff", "is_superuser"])
+        logins.append((username, label))
+        return logins
+
+    def _user(self, username, full_name, password):
+        user, created = User.objects.get_or_create(username=username, defaults={"full_name": full_name, "email": f"{username}@demo.hwms.vn"})
+        if created:
+            user.set_password(password)
+            user.save(update_fields=["password"])
+        return user

@@ -1,0 +1,104 @@
+import pytest
+from django.urls import reverse
+
+from tests.factories import PASSWORD
+
+
+def login(client, username, password=PASSWORD):
+    return client.post(reverse("accounts:login"), {"username": username, "password": password})
+
+
+@pytest.mark.django_db
+def test_home_requires_login(client):
+    response = client.get("/")
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("accounts:login"))
+
+
+@pytest.mark.django_db
+def test_login_page_is_vietnamese_by_default(client):
+    response = client.get(reverse("accounts:login"))
+    assert response.status_code == 200
+    assert '<html lang="vi">' in response.content.decode()
+    assert "Đăng nhập" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_login_lands_on_home_and_logout_is_a_post(client, world):
+    response = login(client, "alice")
+    assert response.status_code == 302 and response["Location"] == reverse("home")
+    home = client.get("/")
+    assert "Alpha" in home.content.decode()
+    assert client.get(reverse("accounts:logout")).status_code == 405
+    assert client.post(reverse("accounts:logout")).status_code == 302
+    assert client.get("/").status_code == 302
+
+
+@pytest.mark.django_db
+def test_wrong_password_shows_a_vietnamese_error(client, world):
+    response = login(client, "alice", "wrong")
+    assert response.status_code == 200
+    assert "Tên đăng nhập hoặc mật khẩu không đúng" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_repeated_failures_lock_the_account_even_with_the_right_password(client, world, settings):
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        login(client, "alice", "wrong")
+    response = login(client, "alice")
+    assert response.status_code == 429
+    assert "Tạm khoá đăng nhập" in response.content.decode()
+    assert client.get("/").status_code == 302  # still logged out
+
+
+@pytest.mark.django_db
+def test_failures_below_the_limit_do_not_lock(client, world, settings):
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        login(client, "alice", "wrong")
+    assert login(client, "alice").status_code == 302
+
+
+@pytest.mark.django_db
+def test_language_switch_to_english_and_back(client, world):
+    client.force_login(world.alice)
+    assert "Trang chủ" in client.get("/").content.decode()
+    response = client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    assert response.status_code == 302
+    page = client.get("/").content.decode()
+    assert '<html lang="en">' in page
+    assert "Home" in page and "Trang chủ" not in page
+    client.post(reverse("set_language"), {"language": "vi", "next": "/"})
+    assert "Trang chủ" in client.get("/").content.decode()
+
+
+@pytest.mark.django_db
+def test_password_change_requires_the_old_password(client, world):
+    client.force_login(world.alice)
+    url = reverse("accounts:password_change")
+    bad = client.post(url, {"old_password": "nope", "new_password1": "Mat-khau-moi-2026", "new_password2": "Mat-khau-moi-2026"})
+    assert bad.status_code == 200 and "has-error" in bad.content.decode()
+    good = client.post(url, {"old_password": PASSWORD, "new_password1": "Mat-khau-moi-2026", "new_password2": "Mat-khau-moi-2026"})
+    assert good.status_code == 302
+    world.alice.refresh_from_db()
+    assert world.alice.check_password("Mat-khau-moi-2026")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "persona, expected, absent",
+    [
+        ("alice", ["Alpha", "Thêm thành viên"], ["Quản trị hệ thống"]),
+        ("dan", ["Phương tiện của đơn vị", "51C-123.45"], ["Thêm thành viên"]),
+        ("hanoi_official", ["Thành phố Hà Nội"], ["Thêm thành viên"]),
+        ("central_official", ["toàn quốc"], ["Thêm thành viên"]),
+        ("admin", ["Quản trị hệ thống"], []),
+        ("nobody", ["chưa thuộc tổ chức nào"], ["Tổ chức</a>"]),
+    ],
+)
+def test_home_page_fits_the_role(client, world, persona, expected, absent):
+    client.force_login(getattr(world, persona))
+    page = client.get("/").content.decode()
+    for text in expected:
+        assert text in page
+    for text in absent:
+        assert text not in page

@@ -1,0 +1,85 @@
+"""The access policy, role by role: each persona sees exactly its scope (tests/conftest.py: world)."""
+
+import pytest
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+
+from accounts import policy
+
+
+def names(queryset):
+    return sorted(obj.name for obj in queryset)
+
+
+@pytest.mark.django_db
+class TestVisibleSites:
+    def test_enterprise_admin_sees_all_sites_of_its_organisation_only(self, world):
+        assert names(policy.visible_sites(world.alice)) == ["Alpha HCM", "Alpha Hà Nội"]
+
+    def test_member_limited_to_a_site_sees_only_that_site(self, world):
+        assert names(policy.visible_sites(world.bob)) == ["Alpha Hà Nội"]
+
+    def test_viewer_sees_the_organisation_but_cannot_act(self, world):
+        assert names(policy.visible_sites(world.vera)) == ["Alpha HCM", "Alpha Hà Nội"]
+        assert names(policy.actable_sites(world.vera)) == []
+
+    def test_driver_and_facility_staff_see_their_facility(self, world):
+        assert names(policy.visible_sites(world.dan)) == ["Omega xử lý"]
+        assert names(policy.visible_sites(world.fred)) == ["Omega xử lý"]
+
+    def test_provincial_official_sees_the_sites_in_the_province(self, world):
+        assert names(policy.visible_sites(world.hanoi_official)) == ["Alpha Hà Nội"]
+        assert names(policy.actable_sites(world.hanoi_official)) == []
+
+    def test_central_official_and_administrator_see_everything(self, world):
+        everything = ["Alpha HCM", "Alpha Hà Nội", "Omega xử lý", "Zeta HCM"]
+        assert names(policy.visible_sites(world.central_official)) == everything
+        assert names(policy.visible_sites(world.admin)) == everything
+
+    def test_a_user_without_role_sees_nothing(self, world):
+        assert names(policy.visible_sites(world.nobody)) == []
+
+
+@pytest.mark.django_db
+class TestOrganisationsAndProvinces:
+    def test_visible_organisations_per_persona(self, world):
+        assert names(policy.visible_organisations(world.alice)) == ["Alpha"]
+        assert names(policy.visible_organisations(world.zoe)) == ["Zeta"]
+        assert names(policy.visible_organisations(world.hanoi_official)) == ["Alpha"]
+        assert names(policy.visible_organisations(world.central_official)) == ["Alpha", "Omega", "Zeta"]
+        assert names(policy.visible_organisations(world.nobody)) == []
+
+    def test_visible_provinces(self, world):
+        assert policy.visible_province_ids(world.hanoi_official) == {1}
+        assert policy.visible_province_ids(world.central_official) is None
+        assert policy.visible_province_ids(world.alice) == {1, 79}
+        assert policy.visible_province_ids(world.bob) == {1}
+
+    def test_only_organisation_admins_manage(self, world):
+        assert names(policy.managed_organisations(world.alice)) == ["Alpha"]
+        assert names(policy.managed_organisations(world.bob)) == []
+        assert names(policy.managed_organisations(world.admin)) == []
+
+
+@pytest.mark.django_db
+class TestLookups:
+    def test_out_of_scope_organisation_is_404(self, world):
+        with pytest.raises(Http404):
+            policy.get_organisation_for_user(world.alice, world.zeta.pk)
+
+    def test_in_scope_but_role_too_low_is_403(self, world):
+        with pytest.raises(PermissionDenied):
+            policy.get_organisation_for_user(world.bob, world.alpha.pk, manage=True)
+
+    def test_site_outside_a_limited_membership_is_404(self, world):
+        with pytest.raises(Http404):
+            policy.get_site_for_user(world.bob, world.alpha_hcm.pk)
+
+    def test_scope_q_reaches_objects_through_sites_and_organisations(self, world):
+        from accounts.models import Site
+
+        qs = Site.objects.filter(policy.scope_q(world.hanoi_official, site_paths=["organisation__sites"])).distinct()
+        # The official reaches Alpha's sites through Alpha's Hà Nội site only.
+        assert names(qs) == ["Alpha HCM", "Alpha Hà Nội"]
+        member_qs = Site.objects.filter(policy.scope_q(world.dan, org_paths=["organisation"]))
+        assert names(member_qs) == ["Omega xử lý"]
