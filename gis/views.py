@@ -3,10 +3,24 @@ from django.shortcuts import render
 
 from .models import Ward
 
+MAX_PROVINCE_CODE = 32767  # Province.code is a PositiveSmallIntegerField
+
+
+def _province_code(value):
+    """The province code in a query-string value, or None for anything else (empty, '1a', '²', '-1', 10**30)."""
+    value = (value or "").strip()
+    if not (value.isascii() and value.isdigit()):
+        return None
+    code = int(value)
+    return code if 0 < code <= MAX_PROVINCE_CODE else None
+
 
 @login_required
 def ward_options(request):
-    """<option> list of the wards of one province, swapped into the site form's ward select by htmx."""
-    province = request.GET.get("province", "")
-    wards = Ward.objects.filter(province_id=int(province)).only("code", "name") if province.isdigit() else Ward.objects.none()
+    """<option> list of the wards of one province, swapped into the site form's ward select by htmx.
+
+    GET ?province=CODE. An unknown or malformed code gives the placeholder option alone, never an error.
+    """
+    code = _province_code(request.GET.get("province"))
+    wards = Ward.objects.filter(province_id=code).only("code", "name") if code else Ward.objects.none()
     return render(request, "gis/ward_options.html", {"wards": wards})
