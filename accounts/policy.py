@@ -13,7 +13,7 @@ Who sees what:
 from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
+from django.db.models import F, Q
 from django.http import Http404
 from django.utils.translation import gettext as _
 
@@ -200,3 +200,52 @@ def is_administrator(user):
 def require(condition, message=None):
     if not condition:
         raise PermissionDenied(message or _("Bạn không có quyền thực hiện thao tác này."))
+
+
+# --- manifests -----------------------------------------------------------------------------------------
+# Manifests are reached by string paths only, so this module does not import the manifests app.
+
+NOT_DRAFT = ~Q(status="draft")
+
+
+def manifest_q(user):
+    """Manifests the user may read.
+
+    A draft is seen only by the organisation preparing it. Past the draft: the parties (generator and
+    facility members within their site limits, every member of the transporter), officials of the
+    generator's or the facility's province, central officials and administrators.
+    """
+    scope = scope_for(user)
+    orgs = list(scope.roles)
+    generator_sites = _member_site_q(scope, "generator_site", ALL_ROLES)
+    facility_sites = _member_site_q(scope, "facility_site", ALL_ROLES)
+    drafts = Q(status="draft") & (
+        (Q(prepared_by=F("generator")) & generator_sites) | (Q(prepared_by=F("facility")) & facility_sites)
+    )
+    if scope.sees_everything:
+        return NOT_DRAFT | drafts
+    visible = NOT_DRAFT & (generator_sites | facility_sites | Q(transporter_id__in=orgs))
+    if scope.province_id is not None:
+        visible |= NOT_DRAFT & (Q(province_id=scope.province_id) | Q(facility_site__province_id=scope.province_id))
+    return visible | drafts
+
+
+def visible_manifests(user):
+    from django.apps import apps
+
+    return apps.get_model("manifests", "Manifest").objects.filter(manifest_q(user))
+
+
+def get_manifest_for_user(user, pk):
+    manifest = (
+        visible_manifests(user)
+        .select_related(
+            "generator", "generator_site__province", "generator_site__ward", "facility", "facility_site__province",
+            "facility_site__ward", "transporter", "permit", "vehicle", "driver", "prepared_by",
+        )
+        .filter(pk=pk)
+        .first()
+    )
+    if manifest is None:
+        raise Http404(_("Manifest not found."))
+    return manifest

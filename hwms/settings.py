@@ -205,7 +205,7 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_BEAT_SCHEDULE = {}
+
 
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
@@ -260,4 +260,20 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"axes": {"level": "WARNING"}},
+}
+
+# Manifests (DOMAIN.md §2: the 2022 deadlines and tolerances were not found in a source, so they are settings).
+# Pattern fields: {province} (today's province code of the generator site), {year}, {seq}.
+HWMS_MANIFEST_NUMBER_PATTERN = env_str("HWMS_MANIFEST_NUMBER_PATTERN", "{province:02d}-{year}-{seq:06d}")
+HWMS_QUANTITY_TOLERANCE_PERCENT = env_decimal("HWMS_QUANTITY_TOLERANCE_PERCENT", "5")
+HWMS_OVERDUE_DAYS = env_int("HWMS_OVERDUE_DAYS", 180)  # the old 6-month return rule [unverified]
+HWMS_SIGNATURE_CODE_MAX_ATTEMPTS = env_int("HWMS_SIGNATURE_CODE_MAX_ATTEMPTS", 5)
+HWMS_SIGNATURE_CODE_LOCK_MINUTES = env_int("HWMS_SIGNATURE_CODE_LOCK_MINUTES", 30)
+HWMS_VERIFY_TOKEN_MAX_AGE_DAYS = env_int("HWMS_VERIFY_TOKEN_MAX_AGE_DAYS", 30)
+HWMS_LOCK_TIMEOUT_SECONDS = env_int("HWMS_LOCK_TIMEOUT_SECONDS", 5)
+CELERY_BEAT_SCHEDULE = {
+    "flag-overdue-manifests": {
+        "task": "manifests.tasks.flag_overdue_manifests",
+        "schedule": 24 * 3600,
+    },
 }

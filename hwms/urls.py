@@ -9,6 +9,7 @@ admin.site.site_title = "HWMS"
 urlpatterns = [
     path("", account_views.home, name="home"),
     path("", include("accounts.urls")),
+    path("manifests/", include("manifests.urls")),
     path("gis/", include("gis.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

@@ -70,3 +70,50 @@ def world(db, hanoi, hcm):
     w.nobody = factories.UserFactory(username="nobody")
     w.truck = factories.VehicleFactory(organisation=w.omega, plate="51C-123.45")
     return w
+
+
+@pytest.fixture
+def chain(world):
+    """The world plus what a manifest needs: catalog, Omega's permit, a line input, and Alpha's signature code."""
+    from decimal import Decimal
+
+    from manifests import services
+    from manifests.models import Packaging, PhysicalState
+
+    w = world
+    w.oil = factories.WasteCodeFactory(code="17 02 03")
+    w.lamps = factories.WasteCodeFactory(code="16 01 06", name_vi="Bóng đèn huỳnh quang thải", physical_states=["solid"])
+    w.unpermitted = factories.WasteCodeFactory(code="19 06 01", name_vi="Ắc quy chì thải")
+    w.incineration = factories.TreatmentMethodFactory(code="TĐ", name_vi="Thiêu đốt")
+    w.recycling = factories.TreatmentMethodFactory(code="TC", name_vi="Tận thu/tái chế")
+    w.landfill = factories.TreatmentMethodFactory(code="C", name_vi="Chôn lấp")
+    w.permit = factories.PermitFactory(site=w.omega_site)
+    w.permit.waste_codes.set([w.oil, w.lamps])
+    w.permit.treatment_methods.set([w.incineration, w.recycling])
+
+    def line(code=None, quantity="100.00"):
+        return services.LineInput(
+            waste_code=code or w.oil,
+            description="Dầu thải từ máy nén",
+            physical_state=PhysicalState.LIQUID,
+            packaging_type=Packaging.DRUM,
+            packaging_count=2,
+            quantity_kg=Decimal(quantity),
+        )
+
+    def draft(actor=None, lines=None, site=None):
+        from django.utils import timezone
+
+        return services.create_draft(
+            actor or w.alice,
+            generator_site=site or w.alpha_hn,
+            facility_site=w.omega_site,
+            permit=w.permit,
+            transporter=w.omega,
+            planned_pickup_date=timezone.localdate(),
+            lines=lines or [line(), line(w.lamps, "40.5")],
+        )
+
+    w.line, w.draft = line, draft
+    w.code = services.rotate_signature_code(w.alice, w.alpha)
+    return w

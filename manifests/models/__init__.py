@@ -1,3 +1,34 @@
 from .catalog import CatalogVersion, HazardProperty, PhysicalState, TreatmentMethod, WasteChapter, WasteCode
+from .manifest import (
+    IdempotencyRecord,
+    Manifest,
+    ManifestCounter,
+    ManifestLine,
+    ManifestSnapshot,
+    Notification,
+    Packaging,
+    Revision,
+    RevisionDecision,
+    SignatureCode,
+    Status,
+)
 
-__all__ = ["CatalogVersion", "HazardProperty", "PhysicalState", "TreatmentMethod", "WasteChapter", "WasteCode"]
+__all__ = [
+    "CatalogVersion",
+    "HazardProperty",
+    "IdempotencyRecord",
+    "Manifest",
+    "ManifestCounter",
+    "ManifestLine",
+    "ManifestSnapshot",
+    "Notification",
+    "Packaging",
+    "PhysicalState",
+    "Revision",
+    "RevisionDecision",
+    "SignatureCode",
+    "Status",
+    "TreatmentMethod",
+    "WasteChapter",
+    "WasteCode",
+]

@@ -1,0 +1,376 @@
+"""Manifests (chứng từ CTNH), their lines, versions, revisions and the records that support transitions.
+
+Status changes happen only in manifests.services (the status machine); nothing here changes a status.
+"""
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from .catalog import PhysicalState, TreatmentMethod, WasteCode
+
+
+class Status(models.TextChoices):
+    DRAFT = "draft", pgettext_lazy("manifest status", "Draft")
+    SEALED = "sealed", pgettext_lazy("manifest status", "Awaiting generator signature")
+    READY = "ready_for_pickup", pgettext_lazy("manifest status", "Ready for pickup")
+    IN_TRANSIT = "in_transit", pgettext_lazy("manifest status", "In transit")
+    DELIVERED = "delivered", pgettext_lazy("manifest status", "Delivered")
+    RECEIVED = "received", pgettext_lazy("manifest status", "Received, treatment pending")
+    COMPLETED = "completed", pgettext_lazy("manifest status", "Completed")
+    REJECTED = "rejected", pgettext_lazy("manifest status", "Rejected")
+    CANCELLED = "cancelled", pgettext_lazy("manifest status", "Cancelled")
+
+
+class Packaging(models.TextChoices):
+    DRUM = "drum", pgettext_lazy("packaging", "Drum")
+    IBC = "ibc", pgettext_lazy("packaging", "IBC tank")
+    BAG = "bag", pgettext_lazy("packaging", "Bag")
+    BOX = "box", pgettext_lazy("packaging", "Box / carton")
+    CONTAINER = "container", pgettext_lazy("packaging", "Closed container")
+    BULK = "bulk", pgettext_lazy("packaging", "Bulk / tanker")
+    OTHER = "other", pgettext_lazy("packaging", "Other")
+
+
+class Manifest(models.Model):
+    number = models.CharField(_("manifest number"), max_length=40, unique=True)
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.DRAFT)
+    version = models.PositiveIntegerField(_("version"), default=1)
+
+    # Parties. The organisations are denormalised from the sites so that scope queries stay single-join.
+    generator = models.ForeignKey(
+        "accounts.Organisation", on_delete=models.PROTECT, related_name="generated_manifests", verbose_name=_("generator")
+    )
+    generator_site = models.ForeignKey(
+        "accounts.Site", on_delete=models.PROTECT, related_name="generated_manifests", verbose_name=_("generator site")
+    )
+    facility = models.ForeignKey(
+        "accounts.Organisation", on_delete=models.PROTECT, related_name="received_manifests", verbose_name=_("treatment facility")
+    )
+    facility_site = models.ForeignKey(
+        "accounts.Site", on_delete=models.PROTECT, related_name="received_manifests", verbose_name=_("facility site")
+    )
+    permit = models.ForeignKey(
+        "accounts.Permit", on_delete=models.PROTECT, related_name="manifests", verbose_name=_("facility permit")
+    )
+    transporter = models.ForeignKey(
+        "accounts.Organisation", on_delete=models.PROTECT, related_name="transported_manifests", verbose_name=_("transporter")
+    )
+    prepared_by = models.ForeignKey(
+        "accounts.Organisation",
+        on_delete=models.PROTECT,
+        related_name="prepared_manifests",
+        verbose_name=_("prepared by"),
+        help_text=_("The generator, or the facility preparing the manifest on the generator's behalf."),
+    )
+    # Province of the generator site, copied at creation: officials' lists and statistics filter on it.
+    province = models.ForeignKey("gis.Province", on_delete=models.PROTECT, related_name="+", verbose_name=_("province"))
+
+    planned_pickup_date = models.DateField(_("planned pickup date"))
+    note = models.TextField(_("note"), blank=True)
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("created by")
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    # Generator's handover signature (password on the portal, or company code on the driver's phone).
+    generator_signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    generator_signed_at = models.DateTimeField(_("signed by generator at"), null=True, blank=True)
+    generator_signature_method = models.CharField(max_length=20, blank=True)
+    content_hash = models.CharField(_("content hash"), max_length=64, blank=True)
+
+    # Transport.
+    vehicle = models.ForeignKey(
+        "accounts.Vehicle", on_delete=models.PROTECT, null=True, blank=True, related_name="manifests", verbose_name=_("vehicle")
+    )
+    driver = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("driver")
+    )
+    picked_up_at = models.DateTimeField(_("picked up at"), null=True, blank=True)
+    pickup_latitude = models.DecimalField(max_digits=8, decimal_places=6, null=True, blank=True)
+    pickup_longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    pickup_accuracy_m = models.DecimalField(max_digits=9, decimal_places=1, null=True, blank=True)
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
+
+    # Facility.
+    received_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    received_at = models.DateTimeField(_("received at"), null=True, blank=True)
+    has_discrepancy = models.BooleanField(_("discrepancy"), default=False)
+    rejection_reason = models.TextField(_("rejection reason"), blank=True)
+    completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    cancel_reason = models.TextField(_("cancellation reason"), blank=True)
+    overdue_since = models.DateTimeField(_("flagged overdue at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("manifest")
+        verbose_name_plural = _("manifests")
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=Status.values), name="manifest_status_valid"),
+            models.CheckConstraint(condition=Q(version__gte=1), name="manifest_version_positive"),
+            # A manifest past the handover always carries the generator's signature and the vehicle.
+            models.CheckConstraint(
+                condition=Q(status__in=["draft", "sealed", "cancelled"]) | Q(generator_signed_at__isnull=False),
+                name="manifest_signed_after_handover",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["draft", "sealed", "ready_for_pickup", "cancelled"])
+                | Q(picked_up_at__isnull=False, vehicle__isnull=False),
+                name="manifest_picked_up_in_transport",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="completed") | Q(completed_at__isnull=False), name="manifest_completed_has_time"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="rejected") | ~Q(rejection_reason=""), name="manifest_rejected_has_reason"
+            ),
+        ]
+        indexes = [
+            # Generator's list (manifests.selectors.manifest_list): newest first within the organisation.
+            models.Index(fields=["generator", "-created_at"], name="manifest_generator_recent"),
+            models.Index(fields=["facility", "status"], name="manifest_facility_status"),
+            models.Index(fields=["transporter", "status"], name="manifest_transporter_status"),
+            # Officials' lists: province, then status or time.
+            models.Index(fields=["province", "status"], name="manifest_province_status"),
+            # The daily overdue task scans in-transport manifests by pickup time.
+            models.Index(
+                fields=["picked_up_at"],
+                name="manifest_open_after_pickup",
+                condition=Q(status__in=["in_transit", "delivered", "received"]),
+            ),
+        ]
+
+    def __str__(self):
+        return self.number
+
+    @property
+    def chain(self):
+        """The audit chain of this manifest (accounts.AuditEvent)."""
+        return f"manifest:{self.pk}"
+
+    @property
+    def is_overdue(self):
+        return self.overdue_since is not None and self.status not in (Status.COMPLETED, Status.REJECTED, Status.CANCELLED)
+
+    @property
+    def total_quantity_kg(self):
+        return sum((line.quantity_kg for line in self.lines.all()), start=0)
+
+
+class ManifestLine(models.Model):
+    manifest = models.ForeignKey(Manifest, on_delete=models.CASCADE, related_name="lines", verbose_name=_("manifest"))
+    position = models.PositiveSmallIntegerField(_("line"))
+    waste_code = models.ForeignKey(WasteCode, on_delete=models.PROTECT, related_name="+", verbose_name=_("waste code"))
+    description = models.CharField(_("waste description"), max_length=255)
+    physical_state = models.CharField(_("physical state"), max_length=10, choices=PhysicalState.choices)
+    packaging_type = models.CharField(_("packaging"), max_length=12, choices=Packaging.choices)
+    packaging_count = models.PositiveIntegerField(_("number of packages"), validators=[MinValueValidator(1)])
+    quantity_kg = models.DecimalField(
+        _("quantity (kg)"), max_digits=12, decimal_places=2, validators=[MinValueValidator(0.01)]
+    )
+    # Confirmed at the gate by the driver.
+    pickup_quantity_kg = models.DecimalField(_("quantity at pickup (kg)"), max_digits=12, decimal_places=2, null=True, blank=True)
+    # Recorded by the facility.
+    received_quantity_kg = models.DecimalField(_("received quantity (kg)"), max_digits=12, decimal_places=2, null=True, blank=True)
+    received_waste_code = models.ForeignKey(
+        WasteCode, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("waste code received")
+    )
+    discrepancy = models.BooleanField(_("discrepancy"), default=False)
+    discrepancy_comment = models.TextField(_("discrepancy comment"), blank=True)
+    rejected = models.BooleanField(_("rejected"), default=False)
+    rejection_reason = models.TextField(_("rejection reason"), blank=True)
+    treatment_method = models.ForeignKey(
+        TreatmentMethod, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("treatment method")
+    )
+    treated_on = models.DateField(_("treated on"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["manifest", "position"]
+        verbose_name = _("manifest line")
+        verbose_name_plural = _("manifest lines")
+        constraints = [
+            models.UniqueConstraint(fields=["manifest", "position"], name="manifestline_unique_position"),
+            models.CheckConstraint(condition=Q(quantity_kg__gt=0), name="manifestline_quantity_positive"),
+            models.CheckConstraint(condition=Q(packaging_count__gte=1), name="manifestline_packages_positive"),
+            models.CheckConstraint(
+                condition=Q(pickup_quantity_kg__isnull=True) | Q(pickup_quantity_kg__gt=0),
+                name="manifestline_pickup_quantity_positive",
+            ),
+            models.CheckConstraint(
+                condition=Q(received_quantity_kg__isnull=True) | Q(received_quantity_kg__gte=0),
+                name="manifestline_received_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(rejected=False) | ~Q(rejection_reason=""), name="manifestline_rejection_has_reason"
+            ),
+            models.CheckConstraint(
+                condition=Q(discrepancy=False) | ~Q(discrepancy_comment=""), name="manifestline_discrepancy_has_comment"
+            ),
+            models.CheckConstraint(
+                condition=Q(treated_on__isnull=True) | Q(treatment_method__isnull=False),
+                name="manifestline_treatment_has_method",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.manifest.number} / {self.position}"
+
+    @property
+    def reference_quantity_kg(self):
+        """What the facility's weighing is compared with: the gate quantity when the driver confirmed one."""
+        return self.pickup_quantity_kg if self.pickup_quantity_kg is not None else self.quantity_kg
+
+    @property
+    def is_treated(self):
+        return self.treated_on is not None
+
+
+class ManifestSnapshot(models.Model):
+    """The frozen content of a manifest at each signature and each approved revision (one row per version
+    and step). Signed data is never edited in place: what a party signed is here, hashed."""
+
+    manifest = models.ForeignKey(Manifest, on_delete=models.PROTECT, related_name="snapshots")
+    version = models.PositiveIntegerField()
+    step = models.CharField(max_length=30)
+    content = models.JSONField()
+    content_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["manifest", "version", "id"]
+        constraints = [models.UniqueConstraint(fields=["manifest", "version", "step"], name="snapshot_unique_step")]
+
+
+class ManifestCounter(models.Model):
+    """Next sequence number per province and year; locked row by row so numbers never repeat."""
+
+    province = models.ForeignKey("gis.Province", on_delete=models.PROTECT, related_name="+")
+    year = models.PositiveSmallIntegerField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["province", "year"], name="manifestcounter_unique_province_year")]
+
+
+class IdempotencyRecord(models.Model):
+    """A POST from a phone carries a key; a replay of the key returns the first result and writes nothing."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=64)
+    action = models.CharField(max_length=40)
+    manifest = models.ForeignKey(Manifest, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotency_unique_user_key")]
+
+
+class SignatureCode(models.Model):
+    """A generator's company signature code, typed on the driver's phone when nobody signed ahead.
+
+    Stored hashed (Django's password hasher); rotated by the organisation's admin; locked for a while
+    after repeated wrong entries.
+    """
+
+    organisation = models.OneToOneField("accounts.Organisation", on_delete=models.CASCADE, related_name="signature_code")
+    code_hash = models.CharField(max_length=200)
+    failed_attempts = models.PositiveSmallIntegerField(default=0)
+    locked_until = models.DateTimeField(null=True, blank=True)
+    rotated_at = models.DateTimeField()
+    rotated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+
+
+class Revision(models.Model):
+    class State(models.TextChoices):
+        PENDING = "pending", pgettext_lazy("revision state", "Awaiting approval")
+        APPROVED = "approved", pgettext_lazy("revision state", "Approved")
+        REFUSED = "refused", pgettext_lazy("revision state", "Refused")
+
+    manifest = models.ForeignKey(Manifest, on_delete=models.PROTECT, related_name="revisions", verbose_name=_("manifest"))
+    base_version = models.PositiveIntegerField(_("revises version"))
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    requested_by_org = models.ForeignKey("accounts.Organisation", on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(auto_now_add=True)
+    comment = models.TextField(_("reason for the revision"))
+    # {"lines": {"<line id>": {"received_quantity_kg": "12.50", "treatment_method": "TĐ", ...}}}
+    changes = models.JSONField(_("proposed changes"))
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.PENDING)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at"]
+        verbose_name = _("revision")
+        verbose_name_plural = _("revisions")
+        constraints = [
+            # One open revision per manifest at a time: the parties decide on one proposal at once.
+            models.UniqueConstraint(
+                fields=["manifest"], condition=Q(state="pending"), name="revision_one_pending_per_manifest"
+            ),
+        ]
+
+
+class RevisionDecision(models.Model):
+    revision = models.ForeignKey(Revision, on_delete=models.CASCADE, related_name="decisions")
+    organisation = models.ForeignKey("accounts.Organisation", on_delete=models.PROTECT, related_name="+")
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    approved = models.BooleanField()
+    comment = models.TextField(blank=True)
+    decided_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["revision", "organisation"], name="revisiondecision_one_per_party")]
+
+
+class Notification(models.Model):
+    """In-portal notice; e-mailed by a Celery task after the transaction that created it commits.
+
+    Stored as a kind plus parameters so each reader sees it in their own language.
+    """
+
+    class Kind(models.TextChoices):
+        READY = "ready_for_pickup", _("Ready for pickup")
+        AWAITING_SIGNATURE = "awaiting_signature", _("Awaiting your signature")
+        PICKED_UP = "picked_up", _("Picked up")
+        DISCREPANCY = "discrepancy", _("Received with a discrepancy")
+        REJECTED = "rejected", _("Rejected")
+        COMPLETED = "completed", _("Completed")
+        REVISION_REQUESTED = "revision_requested", _("Revision requested")
+        REVISION_DECIDED = "revision_decided", _("Revision decided")
+        OVERDUE = "overdue", _("Overdue")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    manifest = models.ForeignKey(Manifest, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "read_at"], name="notification_user_unread")]
+
+
+__all__ = [
+    "IdempotencyRecord",
+    "Manifest",
+    "ManifestCounter",
+    "ManifestLine",
+    "ManifestSnapshot",
+    "Notification",
+    "Packaging",
+    "Revision",
+    "RevisionDecision",
+    "SignatureCode",
+    "Status",
+]
