@@ -4,11 +4,12 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
-DEV_ENV := DEBUG=1
+# make run is the embedded mode whatever the shell exports: SQLite, eager Celery, DEBUG on.
+DEV_ENV := env -u DATABASE_URL -u REDIS_URL DEBUG=1
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install setup demo messages lint worker bench clean
+.PHONY: run test install setup messages lint worker clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -25,11 +26,11 @@ setup: install
 # Embedded mode: SQLite, eager Celery, console e-mail, Django's development server.
 run: setup
 	$(DEV_ENV) $(PY) manage.py load_demo_data
-	env -u DATABASE_URL -u REDIS_URL $(DEV_ENV) $(PY) manage.py runserver $(HOST):$(PORT)
+	$(DEV_ENV) $(PY) manage.py runserver $(HOST):$(PORT)
 
 # The whole suite. Uses PostgreSQL/Redis when DATABASE_URL/REDIS_URL are set (CI), SQLite otherwise.
 test: install
-	$(PY) manage.py makemigrations --check --dry-run
+	DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 messages: install
