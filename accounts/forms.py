@@ -10,30 +10,30 @@ from .models import Membership, Site, User
 
 class LoginForm(AuthenticationForm):
     error_messages = {
-        "invalid_login": _("Tên đăng nhập hoặc mật khẩu không đúng. Lưu ý chữ hoa và chữ thường."),
-        "inactive": _("Tài khoản này đã bị khoá."),
+        "invalid_login": _("Incorrect username or password. Note that both are case-sensitive."),
+        "inactive": _("This account has been locked."),
     }
 
 
 class MemberCreateForm(forms.Form):
     """An organisation admin creates the account of a new colleague (drivers often have no e-mail)."""
 
-    username = forms.CharField(label=_("Tên đăng nhập"), max_length=150)
-    full_name = forms.CharField(label=_("Họ và tên"), max_length=150)
-    email = forms.EmailField(label=_("Thư điện tử"), required=False)
-    phone = forms.CharField(label=_("Số điện thoại"), max_length=20, required=False)
+    username = forms.CharField(label=_("Username"), max_length=150)
+    full_name = forms.CharField(label=_("Full name"), max_length=150)
+    email = forms.EmailField(label=_("E-mail"), required=False)
+    phone = forms.CharField(label=_("Phone number"), max_length=20, required=False)
     password = forms.CharField(
-        label=_("Mật khẩu ban đầu"),
+        label=_("Initial password"),
         widget=forms.PasswordInput(render_value=False),
-        help_text=_("Ít nhất 8 ký tự; người dùng nên đổi sau lần đăng nhập đầu."),
+        help_text=_("At least 8 characters; the user should change it after the first login."),
     )
-    role = forms.ChoiceField(label=_("Vai trò"), choices=Membership.Role.choices, initial=Membership.Role.MEMBER)
+    role = forms.ChoiceField(label=_("Role"), choices=Membership.Role.choices, initial=Membership.Role.MEMBER)
     sites = forms.ModelMultipleChoiceField(
-        label=_("Giới hạn ở các cơ sở"),
+        label=_("Limited to sites"),
         queryset=Site.objects.none(),
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        help_text=_("Để trống: làm việc cho mọi cơ sở của tổ chức."),
+        help_text=_("Leave empty: works for every site of the organisation."),
     )
 
     def __init__(self, *args, organisation, **kwargs):
@@ -43,7 +43,7 @@ class MemberCreateForm(forms.Form):
     def clean_username(self):
         username = self.cleaned_data["username"].strip()
         if User.objects.filter(username__iexact=username).exists():
-            raise forms.ValidationError(_("Tên đăng nhập này đã có người dùng. Chọn tên khác."))
+            raise forms.ValidationError(_("This username is already taken. Choose another one."))
         User.username_validator(username)
         return username
 
@@ -85,10 +85,10 @@ class SiteForm(forms.ModelForm):
         except (TypeError, ValueError):
             province_id = None
         self.fields["ward"].queryset = Ward.objects.filter(province_id=province_id) if province_id else Ward.objects.none()
-        self.fields["ward"].error_messages["invalid_choice"] = _("Xã/phường này không thuộc tỉnh/thành phố đã chọn.")
+        self.fields["ward"].error_messages["invalid_choice"] = _("This commune/ward is not in the selected province.")
         self.fields["ward"].widget.attrs["data-ward-select"] = "1"
         self.fields["province"].widget.attrs["data-province-select"] = "1"
         for name in ("latitude", "longitude"):
             self.fields[name].widget.attrs.update({"inputmode": "decimal", "step": "any"})
-        self.fields["latitude"].help_text = _("Độ thập phân, ví dụ 21.028511.")
-        self.fields["longitude"].help_text = _("Độ thập phân, ví dụ 105.804817.")
+        self.fields["latitude"].help_text = _("Decimal degrees, e.g. 21.028511.")
+        self.fields["longitude"].help_text = _("Decimal degrees, e.g. 105.804817.")

@@ -17,11 +17,11 @@ class MenuItem:
 
 def menu_for(user):
     scope = policy.scope_for(user)
-    items = [MenuItem(_("Trang chủ"), reverse("home"), "home")]
+    items = [MenuItem(_("Home"), reverse("home"), "home")]
     if scope.roles or scope.is_official or scope.is_admin:
-        items.append(MenuItem(_("Tổ chức"), reverse("accounts:organisation_list"), "organisations"))
-        items.append(MenuItem(_("Cơ sở"), reverse("accounts:site_list"), "sites"))
+        items.append(MenuItem(_("Organisations"), reverse("accounts:organisation_list"), "organisations"))
+        items.append(MenuItem(_("Sites"), reverse("accounts:site_list"), "sites"))
     if scope.is_admin:
-        items.append(MenuItem(_("Quản trị hệ thống"), reverse("admin:index"), "admin"))
-    items.append(MenuItem(_("Tài khoản"), reverse("accounts:profile"), "profile"))
+        items.append(MenuItem(_("System administration"), reverse("admin:index"), "admin"))
+    items.append(MenuItem(_("Account"), reverse("accounts:profile"), "profile"))
     return items

@@ -13,12 +13,12 @@ from .validators import normalize_plate, validate_latitude_longitude, validate_p
 class User(AbstractUser):
     """Portal account. What a user may see or do comes from memberships and jurisdictions (accounts.policy)."""
 
-    full_name = models.CharField(_("họ và tên"), max_length=150, blank=True)
-    phone = models.CharField(_("số điện thoại"), max_length=20, blank=True)
+    full_name = models.CharField(_("full name"), max_length=150, blank=True)
+    phone = models.CharField(_("phone number"), max_length=20, blank=True)
 
     class Meta:
-        verbose_name = _("người dùng")
-        verbose_name_plural = _("người dùng")
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
 
     def __str__(self):
         return self.full_name or self.get_full_name() or self.username
@@ -29,26 +29,26 @@ class User(AbstractUser):
 
 
 class Organisation(models.Model):
-    name = models.CharField(_("tên tổ chức"), max_length=255)
-    tax_code = models.CharField(_("mã số thuế"), max_length=14, unique=True, validators=[validate_tax_code])
-    is_generator = models.BooleanField(_("chủ nguồn thải"), default=False)
-    is_transporter = models.BooleanField(_("đơn vị vận chuyển"), default=False)
-    is_facility = models.BooleanField(_("cơ sở xử lý CTNH"), default=False)
-    address = models.CharField(_("địa chỉ trụ sở"), max_length=255, blank=True)
-    phone = models.CharField(_("điện thoại"), max_length=20, blank=True)
-    email = models.EmailField(_("thư điện tử"), blank=True)
-    active = models.BooleanField(_("đang hoạt động"), default=True)
-    created_at = models.DateTimeField(_("ngày tạo"), auto_now_add=True)
+    name = models.CharField(_("organisation name"), max_length=255)
+    tax_code = models.CharField(_("tax code"), max_length=14, unique=True, validators=[validate_tax_code])
+    is_generator = models.BooleanField(_("waste generator"), default=False)
+    is_transporter = models.BooleanField(_("transporter"), default=False)
+    is_facility = models.BooleanField(_("hazardous waste treatment facility"), default=False)
+    address = models.CharField(_("head office address"), max_length=255, blank=True)
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
+    email = models.EmailField(_("e-mail"), blank=True)
+    active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         ordering = ["name"]
-        verbose_name = _("tổ chức")
-        verbose_name_plural = _("tổ chức")
+        verbose_name = _("organisation")
+        verbose_name_plural = _("organisations")
         constraints = [
             models.CheckConstraint(
                 condition=Q(is_generator=True) | Q(is_transporter=True) | Q(is_facility=True),
                 name="organisation_has_a_kind",
-                violation_error_message=_("Chọn ít nhất một loại hình: chủ nguồn thải, vận chuyển hoặc xử lý."),
+                violation_error_message=_("Choose at least one type: waste generator, transport or treatment."),
             ),
         ]
 
@@ -58,36 +58,36 @@ class Organisation(models.Model):
     def kinds_display(self):
         kinds = []
         if self.is_generator:
-            kinds.append(_("chủ nguồn thải"))
+            kinds.append(_("waste generator"))
         if self.is_transporter:
-            kinds.append(_("vận chuyển"))
+            kinds.append(_("transport"))
         if self.is_facility:
-            kinds.append(_("xử lý CTNH"))
+            kinds.append(_("hazardous waste treatment"))
         return ", ".join(str(k) for k in kinds)
 
 
 class Site(models.Model):
     organisation = models.ForeignKey(
-        Organisation, on_delete=models.PROTECT, related_name="sites", verbose_name=_("tổ chức")
+        Organisation, on_delete=models.PROTECT, related_name="sites", verbose_name=_("organisation")
     )
-    name = models.CharField(_("tên cơ sở"), max_length=255)
-    address = models.CharField(_("địa chỉ"), max_length=255)
+    name = models.CharField(_("site name"), max_length=255)
+    address = models.CharField(_("address"), max_length=255)
     province = models.ForeignKey(
-        "gis.Province", on_delete=models.PROTECT, related_name="sites", verbose_name=_("tỉnh/thành phố")
+        "gis.Province", on_delete=models.PROTECT, related_name="sites", verbose_name=_("province")
     )
-    ward = models.ForeignKey("gis.Ward", on_delete=models.PROTECT, related_name="sites", verbose_name=_("xã/phường"))
-    latitude = models.DecimalField(_("vĩ độ"), max_digits=8, decimal_places=6, null=True, blank=True)
-    longitude = models.DecimalField(_("kinh độ"), max_digits=9, decimal_places=6, null=True, blank=True)
+    ward = models.ForeignKey("gis.Ward", on_delete=models.PROTECT, related_name="sites", verbose_name=_("commune/ward"))
+    latitude = models.DecimalField(_("latitude"), max_digits=8, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField(_("longitude"), max_digits=9, decimal_places=6, null=True, blank=True)
     legacy_code = models.CharField(
-        _("mã số QLCTNH cũ"), max_length=30, blank=True, help_text=_("Ví dụ 89.000025.T; giữ nguyên như trên sổ cũ.")
+        _("former hazardous waste management code"), max_length=30, blank=True, help_text=_("For example 89.000025.T; copy it exactly as in the old register.")
     )
-    active = models.BooleanField(_("đang hoạt động"), default=True)
-    created_at = models.DateTimeField(_("ngày tạo"), auto_now_add=True)
+    active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         ordering = ["organisation__name", "name"]
-        verbose_name = _("cơ sở")
-        verbose_name_plural = _("cơ sở")
+        verbose_name = _("site")
+        verbose_name_plural = _("sites")
         constraints = [
             models.CheckConstraint(
                 condition=Q(latitude__isnull=True, longitude__isnull=True)
@@ -111,7 +111,7 @@ class Site(models.Model):
     def clean(self):
         errors = {}
         if self.ward_id and self.province_id and self.ward.province_id != self.province_id:
-            errors["ward"] = _("Xã/phường này không thuộc tỉnh/thành phố đã chọn.")
+            errors["ward"] = _("This commune/ward is not in the selected province.")
         try:
             validate_latitude_longitude(self.latitude, self.longitude)
         except ValidationError as exc:
@@ -122,29 +122,29 @@ class Site(models.Model):
 
 class Membership(models.Model):
     class Role(models.TextChoices):
-        ADMIN = "admin", pgettext_lazy("membership role", "Quản trị")
-        MEMBER = "member", pgettext_lazy("membership role", "Thành viên")
-        DRIVER = "driver", pgettext_lazy("membership role", "Lái xe")
-        VIEWER = "viewer", pgettext_lazy("membership role", "Chỉ xem")
+        ADMIN = "admin", pgettext_lazy("membership role", "Administrator")
+        MEMBER = "member", pgettext_lazy("membership role", "Member")
+        DRIVER = "driver", pgettext_lazy("membership role", "Driver")
+        VIEWER = "viewer", pgettext_lazy("membership role", "View only")
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("người dùng"))
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("user"))
     organisation = models.ForeignKey(
-        Organisation, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("tổ chức")
+        Organisation, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("organisation")
     )
-    role = models.CharField(_("vai trò"), max_length=10, choices=Role.choices, default=Role.MEMBER)
+    role = models.CharField(_("role"), max_length=10, choices=Role.choices, default=Role.MEMBER)
     sites = models.ManyToManyField(
         Site,
         blank=True,
         related_name="limited_memberships",
-        verbose_name=_("giới hạn ở các cơ sở"),
-        help_text=_("Để trống: làm việc cho mọi cơ sở của tổ chức."),
+        verbose_name=_("limited to sites"),
+        help_text=_("Leave empty: works for every site of the organisation."),
     )
-    created_at = models.DateTimeField(_("ngày tạo"), auto_now_add=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         ordering = ["organisation__name", "user__username"]
-        verbose_name = _("thành viên tổ chức")
-        verbose_name_plural = _("thành viên tổ chức")
+        verbose_name = _("organisation member")
+        verbose_name_plural = _("organisation members")
         constraints = [
             models.UniqueConstraint(fields=["user", "organisation"], name="membership_unique_user_org"),
             models.CheckConstraint(
@@ -159,26 +159,26 @@ class Membership(models.Model):
 class Jurisdiction(models.Model):
     """An official's area: one province, or the whole country when province is empty."""
 
-    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="jurisdiction", verbose_name=_("cán bộ"))
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="jurisdiction", verbose_name=_("official"))
     province = models.ForeignKey(
         "gis.Province",
         on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="officials",
-        verbose_name=_("tỉnh/thành phố"),
-        help_text=_("Để trống: toàn quốc (Cục Môi trường)."),
+        verbose_name=_("province"),
+        help_text=_("Leave empty: nationwide (Department of Environment)."),
     )
     authority = models.CharField(
-        _("cơ quan"), max_length=255, blank=True, help_text=_("Ví dụ: Sở Nông nghiệp và Môi trường Hà Nội.")
+        _("authority"), max_length=255, blank=True, help_text=_("For example: Hanoi Department of Agriculture and Environment.")
     )
 
     class Meta:
-        verbose_name = _("địa bàn quản lý của cán bộ")
-        verbose_name_plural = _("địa bàn quản lý của cán bộ")
+        verbose_name = _("official's jurisdiction")
+        verbose_name_plural = _("officials' jurisdictions")
 
     def __str__(self):
-        return f"{self.user} – {self.province or _('Toàn quốc')}"
+        return f"{self.user} – {self.province or _('Nationwide')}"
 
     @property
     def is_national(self):
@@ -188,26 +188,26 @@ class Jurisdiction(models.Model):
 class Permit(models.Model):
     """A treatment facility's environmental permit (GPMT): what it may treat, how, and how much a year."""
 
-    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="permits", verbose_name=_("cơ sở xử lý"))
-    number = models.CharField(_("số giấy phép"), max_length=100, help_text=_("Ví dụ 2519/GPMT-UBND."))
-    issuer = models.CharField(_("cơ quan cấp"), max_length=255)
-    valid_from = models.DateField(_("hiệu lực từ"))
-    valid_until = models.DateField(_("hiệu lực đến"))
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="permits", verbose_name=_("treatment facility"))
+    number = models.CharField(_("permit number"), max_length=100, help_text=_("For example 2519/GPMT-UBND."))
+    issuer = models.CharField(_("issued by"), max_length=255)
+    valid_from = models.DateField(_("valid from"))
+    valid_until = models.DateField(_("valid until"))
     waste_codes = models.ManyToManyField(
-        "manifests.WasteCode", blank=True, related_name="permits", verbose_name=_("mã chất thải được phép")
+        "manifests.WasteCode", blank=True, related_name="permits", verbose_name=_("permitted waste codes")
     )
     treatment_methods = models.ManyToManyField(
-        "manifests.TreatmentMethod", blank=True, related_name="permits", verbose_name=_("phương pháp xử lý được phép")
+        "manifests.TreatmentMethod", blank=True, related_name="permits", verbose_name=_("permitted treatment methods")
     )
     yearly_capacity_kg = models.DecimalField(
-        _("công suất năm (kg)"), max_digits=14, decimal_places=2, validators=[MinValueValidator(0)]
+        _("yearly capacity (kg)"), max_digits=14, decimal_places=2, validators=[MinValueValidator(0)]
     )
-    created_at = models.DateTimeField(_("ngày tạo"), auto_now_add=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         ordering = ["-valid_until", "number"]
-        verbose_name = _("giấy phép môi trường")
-        verbose_name_plural = _("giấy phép môi trường")
+        verbose_name = _("environmental permit")
+        verbose_name_plural = _("environmental permits")
         constraints = [
             models.UniqueConstraint(fields=["issuer", "number"], name="permit_unique_number_per_issuer"),
             models.CheckConstraint(condition=Q(valid_until__gte=models.F("valid_from")), name="permit_dates_ordered"),
@@ -220,9 +220,9 @@ class Permit(models.Model):
     def clean(self):
         errors = {}
         if self.valid_from and self.valid_until and self.valid_until < self.valid_from:
-            errors["valid_until"] = _("Ngày hết hiệu lực phải sau ngày bắt đầu hiệu lực.")
+            errors["valid_until"] = _("The expiry date must be after the start of validity.")
         if self.site_id and not self.site.organisation.is_facility:
-            errors["site"] = _("Giấy phép xử lý chỉ cấp cho cơ sở của một cơ sở xử lý CTNH.")
+            errors["site"] = _("A treatment permit can only be issued for a site of a hazardous waste treatment facility.")
         if errors:
             raise ValidationError(errors)
 
@@ -233,24 +233,24 @@ class Permit(models.Model):
 
 class Vehicle(models.Model):
     organisation = models.ForeignKey(
-        Organisation, on_delete=models.PROTECT, related_name="vehicles", verbose_name=_("tổ chức")
+        Organisation, on_delete=models.PROTECT, related_name="vehicles", verbose_name=_("organisation")
     )
-    plate = models.CharField(_("biển số"), max_length=15, unique=True, validators=[validate_plate])
-    description = models.CharField(_("mô tả"), max_length=255, blank=True)
+    plate = models.CharField(_("licence plate"), max_length=15, unique=True, validators=[validate_plate])
+    description = models.CharField(_("description"), max_length=255, blank=True)
     capacity_kg = models.DecimalField(
-        _("tải trọng (kg)"),
+        _("load capacity (kg)"),
         max_digits=10,
         decimal_places=2,
         null=True,
         blank=True,
         validators=[MinValueValidator(0), MaxValueValidator(100000)],
     )
-    active = models.BooleanField(_("đang hoạt động"), default=True)
+    active = models.BooleanField(_("active"), default=True)
 
     class Meta:
         ordering = ["plate"]
-        verbose_name = _("phương tiện")
-        verbose_name_plural = _("phương tiện")
+        verbose_name = _("vehicle")
+        verbose_name_plural = _("vehicles")
 
     def __str__(self):
         return self.plate
@@ -273,30 +273,30 @@ class AuditEvent(models.Model):
     history breaks the chain (manage.py verify_audit_chain). On PostgreSQL a trigger refuses UPDATE/DELETE.
     """
 
-    chain = models.CharField(_("chuỗi"), max_length=60)
-    seq = models.PositiveIntegerField(_("số thứ tự"))
-    action = models.CharField(_("hành động"), max_length=60)
+    chain = models.CharField(_("chain"), max_length=60)
+    seq = models.PositiveIntegerField(_("sequence number"))
+    action = models.CharField(_("action"), max_length=60)
     actor = models.ForeignKey(
-        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("người thực hiện")
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("performed by")
     )
     organisation = models.ForeignKey(
-        Organisation, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("tổ chức")
+        Organisation, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("organisation")
     )
-    role = models.CharField(_("vai trò"), max_length=30, blank=True)
-    created_at = models.DateTimeField(_("thời điểm (UTC)"))
-    ip = models.GenericIPAddressField(_("địa chỉ IP"), null=True, blank=True)
-    user_agent = models.CharField(_("trình duyệt"), max_length=300, blank=True)
-    latitude = models.DecimalField(_("vĩ độ"), max_digits=8, decimal_places=6, null=True, blank=True)
-    longitude = models.DecimalField(_("kinh độ"), max_digits=9, decimal_places=6, null=True, blank=True)
-    accuracy_m = models.DecimalField(_("sai số vị trí (m)"), max_digits=9, decimal_places=1, null=True, blank=True)
-    data = models.JSONField(_("nội dung"), default=dict, blank=True)
-    prev_hash = models.CharField(_("mã băm trước"), max_length=64, blank=True)
-    hash = models.CharField(_("mã băm"), max_length=64, unique=True)
+    role = models.CharField(_("role"), max_length=30, blank=True)
+    created_at = models.DateTimeField(_("time (UTC)"))
+    ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    user_agent = models.CharField(_("browser"), max_length=300, blank=True)
+    latitude = models.DecimalField(_("latitude"), max_digits=8, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField(_("longitude"), max_digits=9, decimal_places=6, null=True, blank=True)
+    accuracy_m = models.DecimalField(_("position accuracy (m)"), max_digits=9, decimal_places=1, null=True, blank=True)
+    data = models.JSONField(_("content"), default=dict, blank=True)
+    prev_hash = models.CharField(_("previous hash"), max_length=64, blank=True)
+    hash = models.CharField(_("hash"), max_length=64, unique=True)
 
     class Meta:
         ordering = ["chain", "seq"]
-        verbose_name = _("sự kiện nhật ký")
-        verbose_name_plural = _("nhật ký kiểm toán")
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit log")
         constraints = [
             # Two writers appending to one chain at once: the second fails instead of forking the chain.
             models.UniqueConstraint(fields=["chain", "seq"], name="auditevent_unique_seq_per_chain"),

@@ -170,18 +170,18 @@ def scope_q(user, site_paths=(), org_paths=()):
 def get_organisation_for_user(user, pk, manage=False):
     organisation = visible_organisations(user).filter(pk=pk).first()
     if organisation is None:
-        raise Http404(_("Không tìm thấy tổ chức."))
+        raise Http404(_("Organisation not found."))
     if manage and not can_manage_organisation(user, organisation):
-        raise PermissionDenied(_("Chỉ quản trị của tổ chức mới được thực hiện thao tác này."))
+        raise PermissionDenied(_("Only the organisation's administrators may do this."))
     return organisation
 
 
 def get_site_for_user(user, pk, manage=False):
     site = visible_sites(user).filter(pk=pk).first()
     if site is None:
-        raise Http404(_("Không tìm thấy cơ sở."))
+        raise Http404(_("Site not found."))
     if manage and not can_manage_organisation(user, site.organisation):
-        raise PermissionDenied(_("Chỉ quản trị của tổ chức mới được thực hiện thao tác này."))
+        raise PermissionDenied(_("Only the organisation's administrators may do this."))
     return site
 
 
@@ -199,7 +199,7 @@ def is_administrator(user):
 
 def require(condition, message=None):
     if not condition:
-        raise PermissionDenied(message or _("Bạn không có quyền thực hiện thao tác này."))
+        raise PermissionDenied(message or _("You are not allowed to do this."))
 
 
 # --- manifests -----------------------------------------------------------------------------------------

@@ -59,7 +59,7 @@ def update_membership(*, membership, actor, role, sites, context=audit.NO_CONTEX
     membership = Membership.objects.select_for_update().get(pk=membership.pk)
     if membership.role == Membership.Role.ADMIN and role != Membership.Role.ADMIN:
         if not _remaining_admins(organisation, membership):
-            raise ValidationError({"role": _("Tổ chức phải còn ít nhất một quản trị.")})
+            raise ValidationError({"role": _("The organisation must keep at least one administrator.")})
     before = {"role": membership.role, "sites": sorted(membership.sites.values_list("pk", flat=True))}
     membership.role = role
     membership.save(update_fields=["role"])
@@ -75,7 +75,7 @@ def remove_membership(*, membership, actor, context=audit.NO_CONTEXT):
     organisation = _lock_organisation(membership.organisation)
     membership = Membership.objects.select_for_update().get(pk=membership.pk)
     if membership.role == Membership.Role.ADMIN and not _remaining_admins(organisation, membership):
-        raise ValidationError(_("Không thể gỡ quản trị cuối cùng của tổ chức."))
+        raise ValidationError(_("The organisation's last administrator cannot be removed."))
     username = membership.user.username
     membership.delete()
     _record(organisation, "member.removed", actor, {"user": username}, context)

@@ -14,7 +14,7 @@ PLATE_RE = re.compile(r"^(?P<area>\d{2})(?P<series>[A-Z]{1,2}\d?)-(?P<number>\d{
 def validate_tax_code(value):
     if not TAX_CODE_RE.match(value or ""):
         raise ValidationError(
-            _("Mã số thuế gồm 10 chữ số, hoặc 10 chữ số, dấu “-” và 3 chữ số (đơn vị phụ thuộc)."),
+            _("A tax code has 10 digits, or 10 digits, a “-” and 3 digits (dependent unit)."),
             code="invalid_tax_code",
         )
 
@@ -45,7 +45,7 @@ def validate_plate(value):
     match = PLATE_RE.match(value or "")
     if not match or int(match["area"]) < 11:
         raise ValidationError(
-            _("Biển số không đúng định dạng Việt Nam, ví dụ 51C-123.45 hoặc 29A-1234."), code="invalid_plate"
+            _("The licence plate does not match the Vietnamese format, e.g. 51C-123.45 or 29A-1234."), code="invalid_plate"
         )
 
 
@@ -56,10 +56,10 @@ def validate_latitude_longitude(latitude, longitude):
     if latitude is None and longitude is None:
         return
     if latitude is None or longitude is None:
-        raise ValidationError(_("Nhập cả vĩ độ và kinh độ, hoặc để trống cả hai."), code="incomplete_position")
+        raise ValidationError(_("Enter both latitude and longitude, or leave both empty."), code="incomplete_position")
     if not point_in_vietnam(Decimal(latitude), Decimal(longitude)):
         raise ValidationError(
-            _("Toạ độ (%(lat)s, %(lng)s) nằm ngoài lãnh thổ Việt Nam."),
+            _("The position (%(lat)s, %(lng)s) is outside Vietnam's territory."),
             code="outside_vietnam",
             params={"lat": latitude, "lng": longitude},
         )

@@ -74,7 +74,7 @@ def organisation_detail(request, pk):
 def _membership_or_404(organisation, membership_pk):
     membership = organisation.memberships.select_related("user", "organisation").filter(pk=membership_pk).first()
     if membership is None:
-        raise Http404(_("Không tìm thấy thành viên."))
+        raise Http404(_("Member not found."))
     return membership
 
 
@@ -100,7 +100,7 @@ def member_add(request, pk):
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            messages.success(request, _("Đã tạo tài khoản %(user)s.") % {"user": membership.user.username})
+            messages.success(request, _("Account %(user)s created.") % {"user": membership.user.username})
             return redirect("accounts:organisation_detail", pk=organisation.pk)
     return render(request, "accounts/member_form.html", {"organisation": organisation, "form": form, "creating": True})
 
@@ -122,7 +122,7 @@ def member_edit(request, pk, membership_pk):
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            messages.success(request, _("Đã cập nhật vai trò của %(user)s.") % {"user": membership.user})
+            messages.success(request, _("Role of %(user)s updated.") % {"user": membership.user})
             return redirect("accounts:organisation_detail", pk=organisation.pk)
     return render(
         request,
@@ -141,7 +141,7 @@ def member_remove(request, pk, membership_pk):
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
-        messages.success(request, _("Đã gỡ %(user)s khỏi tổ chức.") % {"user": membership.user})
+        messages.success(request, _("%(user)s removed from the organisation.") % {"user": membership.user})
     if membership.user_id == request.user.pk:
         return redirect("home")
     return redirect("accounts:organisation_detail", pk=organisation.pk)
@@ -178,7 +178,7 @@ def _site_form_response(request, organisation, form, site=None):
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            messages.success(request, _("Đã lưu cơ sở “%(name)s”.") % {"name": saved.name})
+            messages.success(request, _("Site “%(name)s” saved.") % {"name": saved.name})
             return redirect("accounts:organisation_detail", pk=organisation.pk)
     return render(request, "accounts/site_form.html", {"organisation": organisation, "form": form, "site": site})
 

@@ -4,4 +4,4 @@ from django.utils.translation import gettext_lazy as _
 
 class GisConfig(AppConfig):
     name = "gis"
-    verbose_name = _("Bản đồ và địa giới")
+    verbose_name = _("Maps and administrative boundaries")

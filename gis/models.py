@@ -5,15 +5,15 @@ from django.utils.translation import gettext_lazy as _
 class Province(models.Model):
     """One of the 34 provincial units in force since 1 July 2025 (official code as primary key)."""
 
-    code = models.PositiveSmallIntegerField(_("mã"), primary_key=True)
-    name = models.CharField(_("tên"), max_length=100)
-    codename = models.SlugField(_("tên mã"), max_length=100, unique=True)
-    division_type = models.CharField(_("loại đơn vị"), max_length=50)
+    code = models.PositiveSmallIntegerField(_("code"), primary_key=True)
+    name = models.CharField(_("name"), max_length=100)
+    codename = models.SlugField(_("code name"), max_length=100, unique=True)
+    division_type = models.CharField(_("division type"), max_length=50)
 
     class Meta:
         ordering = ["code"]
-        verbose_name = _("tỉnh/thành phố")
-        verbose_name_plural = _("tỉnh/thành phố")
+        verbose_name = _("province")
+        verbose_name_plural = _("provinces")
 
     def __str__(self):
         return self.name
@@ -22,16 +22,16 @@ class Province(models.Model):
 class Ward(models.Model):
     """One of the 3,321 communes/wards; districts no longer exist."""
 
-    code = models.PositiveIntegerField(_("mã"), primary_key=True)
-    name = models.CharField(_("tên"), max_length=100)
-    codename = models.CharField(_("tên mã"), max_length=100)
-    division_type = models.CharField(_("loại đơn vị"), max_length=50)
-    province = models.ForeignKey(Province, on_delete=models.PROTECT, related_name="wards", verbose_name=_("tỉnh/thành phố"))
+    code = models.PositiveIntegerField(_("code"), primary_key=True)
+    name = models.CharField(_("name"), max_length=100)
+    codename = models.CharField(_("code name"), max_length=100)
+    division_type = models.CharField(_("division type"), max_length=50)
+    province = models.ForeignKey(Province, on_delete=models.PROTECT, related_name="wards", verbose_name=_("province"))
 
     class Meta:
         ordering = ["province_id", "name"]
-        verbose_name = _("xã/phường")
-        verbose_name_plural = _("xã/phường")
+        verbose_name = _("commune/ward")
+        verbose_name_plural = _("communes/wards")
 
     def __str__(self):
         return self.name
@@ -43,17 +43,17 @@ class LegacyProvince(models.Model):
     Records filed with an old province code roll up into today's unit through `province`.
     """
 
-    code = models.PositiveSmallIntegerField(_("mã cũ"), primary_key=True)
-    name = models.CharField(_("tên"), max_length=100)
-    codename = models.SlugField(_("tên mã"), max_length=100, unique=True)
+    code = models.PositiveSmallIntegerField(_("former code"), primary_key=True)
+    name = models.CharField(_("name"), max_length=100)
+    codename = models.SlugField(_("code name"), max_length=100, unique=True)
     province = models.ForeignKey(
-        Province, on_delete=models.PROTECT, related_name="legacy_provinces", verbose_name=_("thuộc tỉnh/thành phố mới")
+        Province, on_delete=models.PROTECT, related_name="legacy_provinces", verbose_name=_("merged into province")
     )
 
     class Meta:
         ordering = ["code"]
-        verbose_name = _("tỉnh/thành phố trước 2025")
-        verbose_name_plural = _("tỉnh/thành phố trước 2025")
+        verbose_name = _("pre-2025 province")
+        verbose_name_plural = _("pre-2025 provinces")
 
     def __str__(self):
         return self.name

@@ -167,7 +167,7 @@ AXES_IPWARE_PROXY_COUNT = env_int("AXES_PROXY_COUNT", 0)
 
 # Internationalisation: Vietnamese first, English second.
 LANGUAGE_CODE = "vi"
-LANGUAGES = [("vi", _("Tiếng Việt")), ("en", _("English"))]
+LANGUAGES = [("vi", _("Vietnamese")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Asia/Ho_Chi_Minh"
 USE_I18N = True
@@ -241,7 +241,7 @@ X_FRAME_OPTIONS = "DENY"
 LEAFLET_CONFIG = {
     "DEFAULT_CENTER": (16.0, 106.0),
     "DEFAULT_ZOOM": 5,
-    "TILES": [(_("Bản đồ nền"), env_str("MAP_TILE_URL"), {"attribution": env_str("MAP_TILE_ATTRIBUTION")})]
+    "TILES": [(_("Base map"), env_str("MAP_TILE_URL"), {"attribution": env_str("MAP_TILE_ATTRIBUTION")})]
     if env_str("MAP_TILE_URL")
     else [],
 }

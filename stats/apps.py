@@ -6,4 +6,4 @@ class StatsConfig(AppConfig):
     # The design card calls this app "statistics/"; a top-level package of that name would shadow
     # Python's statistics module (Django's SQLite backend imports it), hence the folder name.
     name = "stats"
-    verbose_name = _("Thống kê")
+    verbose_name = _("Statistics")

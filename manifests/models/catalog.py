@@ -12,20 +12,20 @@ from django.utils.translation import pgettext_lazy
 
 waste_code_validator = RegexValidator(
     r"^\d{2}( \d{2}){0,2}$",
-    _("Mã chất thải gồm 1 đến 3 cặp chữ số cách nhau bởi dấu cách, ví dụ 17 02 03."),
+    _("A waste code is 1 to 3 pairs of digits separated by spaces, e.g. 17 02 03."),
 )
 
 
 class PhysicalState(models.TextChoices):
-    SOLID = "solid", pgettext_lazy("physical state", "Rắn")
-    LIQUID = "liquid", pgettext_lazy("physical state", "Lỏng")
-    SLUDGE = "sludge", pgettext_lazy("physical state", "Bùn")
-    GAS = "gas", pgettext_lazy("physical state", "Khí")
+    SOLID = "solid", pgettext_lazy("physical state", "Solid")
+    LIQUID = "liquid", pgettext_lazy("physical state", "Liquid")
+    SLUDGE = "sludge", pgettext_lazy("physical state", "Sludge")
+    GAS = "gas", pgettext_lazy("physical state", "Gas")
 
 
 class BilingualName(models.Model):
-    name_vi = models.CharField(_("tên tiếng Việt"), max_length=500)
-    name_en = models.CharField(_("tên tiếng Anh"), max_length=500, blank=True)
+    name_vi = models.CharField(_("Vietnamese name"), max_length=500)
+    name_en = models.CharField(_("English name"), max_length=500, blank=True)
 
     class Meta:
         abstract = True
@@ -42,43 +42,43 @@ class BilingualName(models.Model):
 
 
 class WasteChapter(BilingualName):
-    code = models.CharField(_("mã chương"), max_length=2, unique=True, validators=[RegexValidator(r"^\d{2}$")])
+    code = models.CharField(_("chapter code"), max_length=2, unique=True, validators=[RegexValidator(r"^\d{2}$")])
 
     class Meta:
         ordering = ["code"]
-        verbose_name = _("chương chất thải")
-        verbose_name_plural = _("chương chất thải")
+        verbose_name = _("waste chapter")
+        verbose_name_plural = _("waste chapters")
 
 
 class HazardProperty(BilingualName):
-    code = models.CharField(_("mã"), max_length=5, unique=True)
+    code = models.CharField(_("code"), max_length=5, unique=True)
 
     class Meta:
         ordering = ["code"]
-        verbose_name = _("tính chất nguy hại")
-        verbose_name_plural = _("tính chất nguy hại")
+        verbose_name = _("hazard property")
+        verbose_name_plural = _("hazard properties")
 
 
 class TreatmentMethod(BilingualName):
-    code = models.CharField(_("mã"), max_length=10, unique=True)
-    order = models.PositiveSmallIntegerField(_("thứ tự"), default=0)
+    code = models.CharField(_("code"), max_length=10, unique=True)
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
 
     class Meta:
         ordering = ["order", "code"]
-        verbose_name = _("phương pháp xử lý")
-        verbose_name_plural = _("phương pháp xử lý")
+        verbose_name = _("treatment method")
+        verbose_name_plural = _("treatment methods")
 
 
 class CatalogVersion(models.Model):
-    label = models.CharField(_("phiên bản"), max_length=100, unique=True)
-    effective_date = models.DateField(_("ngày hiệu lực"))
-    source = models.CharField(_("căn cứ"), max_length=300, blank=True)
-    created_at = models.DateTimeField(_("ngày tạo"), auto_now_add=True)
+    label = models.CharField(_("version"), max_length=100, unique=True)
+    effective_date = models.DateField(_("effective date"))
+    source = models.CharField(_("legal basis"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         ordering = ["-effective_date", "-id"]
-        verbose_name = _("phiên bản danh mục")
-        verbose_name_plural = _("phiên bản danh mục")
+        verbose_name = _("catalogue version")
+        verbose_name_plural = _("catalogue versions")
 
     def __str__(self):
         return f"{self.label} ({self.effective_date:%d/%m/%Y})"
@@ -96,31 +96,31 @@ class WasteCodeQuerySet(models.QuerySet):
 
 class WasteCode(BilingualName):
     class ClassMarker(models.TextChoices):
-        HAZARDOUS = "NH", _("NH – chất thải nguy hại")
-        CONTROLLED = "KS", _("KS – chất thải cần kiểm soát")
-        ORDINARY = "TT", _("TT – chất thải công nghiệp thông thường")
+        HAZARDOUS = "NH", _("NH – hazardous waste")
+        CONTROLLED = "KS", _("KS – waste requiring control")
+        ORDINARY = "TT", _("TT – ordinary industrial waste")
 
     version = models.ForeignKey(
-        CatalogVersion, on_delete=models.PROTECT, related_name="codes", verbose_name=_("phiên bản danh mục")
+        CatalogVersion, on_delete=models.PROTECT, related_name="codes", verbose_name=_("catalogue version")
     )
-    code = models.CharField(_("mã chất thải"), max_length=8, validators=[waste_code_validator])
-    chapter = models.ForeignKey(WasteChapter, on_delete=models.PROTECT, related_name="codes", verbose_name=_("chương"))
-    ec_code = models.CharField(_("mã EC"), max_length=20, blank=True)
-    basel_code = models.CharField(_("mã Basel"), max_length=40, blank=True)
-    hazard_properties = models.ManyToManyField(HazardProperty, blank=True, verbose_name=_("tính chất nguy hại"))
-    physical_states = models.JSONField(_("trạng thái tồn tại"), default=list, blank=True)
-    class_marker = models.CharField(_("ký hiệu phân loại"), max_length=2, choices=ClassMarker.choices)
+    code = models.CharField(_("waste code"), max_length=8, validators=[waste_code_validator])
+    chapter = models.ForeignKey(WasteChapter, on_delete=models.PROTECT, related_name="codes", verbose_name=_("chapter"))
+    ec_code = models.CharField(_("EC code"), max_length=20, blank=True)
+    basel_code = models.CharField(_("Basel code"), max_length=40, blank=True)
+    hazard_properties = models.ManyToManyField(HazardProperty, blank=True, verbose_name=_("hazard properties"))
+    physical_states = models.JSONField(_("physical states"), default=list, blank=True)
+    class_marker = models.CharField(_("classification mark"), max_length=2, choices=ClassMarker.choices)
     verified = models.BooleanField(
-        _("đã đối chiếu văn bản"), default=False, help_text=_("Bỏ chọn khi mã chưa được đối chiếu với danh mục chính thức.")
+        _("checked against the legal text"), default=False, help_text=_("Untick while the code has not been checked against the official catalogue.")
     )
-    active = models.BooleanField(_("đang dùng"), default=True)
+    active = models.BooleanField(_("in use"), default=True)
 
     objects = WasteCodeQuerySet.as_manager()
 
     class Meta:
         ordering = ["version", "code"]
-        verbose_name = _("mã chất thải")
-        verbose_name_plural = _("mã chất thải")
+        verbose_name = _("waste code")
+        verbose_name_plural = _("waste codes")
         constraints = [
             models.UniqueConstraint(fields=["version", "code"], name="wastecode_unique_code_per_version"),
             models.CheckConstraint(
