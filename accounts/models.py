@@ -115,7 +115,8 @@ class Site(models.Model):
         try:
             validate_latitude_longitude(self.latitude, self.longitude)
         except ValidationError as exc:
-            errors["latitude"] = exc
+            # On both fields: the pair is wrong, and the database range checks then stay quiet.
+            errors["latitude"] = errors["longitude"] = exc
         if errors:
             raise ValidationError(errors)
 

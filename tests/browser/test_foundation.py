@@ -50,5 +50,6 @@ def test_phone_width_menu_and_site_form(browser, live_server, world, artifacts):
     page.fill("#id_longitude", "100.50")
     page.click("button.primary")
     assert "ngoài lãnh thổ Việt Nam" in page.content()
+    assert "Constraint" not in page.content()
     page.screenshot(path=str(artifacts / "foundation-site-form-360.png"), full_page=True)
     context.close()
