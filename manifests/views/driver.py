@@ -1,3 +1,190 @@
-from django.urls import path  # noqa: F401
+"""Driver pages, for phones on poor networks: the organisation's pickups, open one by number, confirm the
+pickup (vehicle, quantities at the gate, position, generator's code) and the delivery at the facility.
 
-urlpatterns = []
+Every POST carries an idempotency key, so a phone that retries a request writes nothing twice.
+"""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect, render
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from accounts import policy
+from accounts.models import Membership, Organisation
+
+from .. import services
+from ..forms_transport import DeliverForm, PickupForm
+from ..models import Status
+from .common import (
+    AlreadyDone,
+    TransitionError,
+    already_done_response,
+    apply_transition_error,
+    request_context,
+)
+
+Role = Membership.Role
+TRANSPORT_ROLES = frozenset({Role.DRIVER, Role.MEMBER, Role.ADMIN})
+TO_PICK_UP = (Status.SEALED, Status.READY)
+# Phones on slow networks: each section shows at most this many; the rest is reachable by number.
+SECTION_LIMIT = 50
+
+
+def transporter_ids(user):
+    """The transporter organisations the user drives or works for."""
+    roles = policy.scope_for(user).roles
+    ids = [org_id for org_id, role in roles.items() if role in TRANSPORT_ROLES]
+    if not ids:
+        return []
+    return list(Organisation.objects.filter(pk__in=ids, is_transporter=True, active=True).values_list("pk", flat=True))
+
+
+def driver_manifests(user):
+    """Manifests assigned to the user's transporter organisations, within what the policy lets them see."""
+    return policy.visible_manifests(user).filter(transporter_id__in=transporter_ids(user))
+
+
+def _manifest_for_transport(user, pk):
+    """404 outside the user's scope (policy); 403 when visible but the user does not transport it."""
+    manifest = policy.get_manifest_for_user(user, pk)
+    if manifest.transporter_id not in transporter_ids(user):
+        raise PermissionDenied(_("Only the transporter's staff may confirm the pickup and the delivery."))
+    return manifest
+
+
+def action_url(manifest):
+    if manifest.status == Status.IN_TRANSIT:
+        return reverse("manifests:deliver", args=[manifest.pk])
+    return reverse("manifests:pickup", args=[manifest.pk])
+
+
+@login_required
+@require_GET
+def driver_list(request):
+    manifests = driver_manifests(request.user).select_related(
+        "generator", "generator_site__ward", "generator_site__province", "facility", "facility_site__ward",
+        "facility_site__province", "vehicle"
+    )
+    start_of_today = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    sections = {
+        "to_pick_up": manifests.filter(status__in=TO_PICK_UP).order_by("planned_pickup_date", "number"),
+        "to_deliver": manifests.filter(status=Status.IN_TRANSIT).order_by("picked_up_at", "number"),
+        "delivered_today": manifests.filter(delivered_at__gte=start_of_today).order_by("-delivered_at"),
+    }
+    context = {name: list(queryset[: SECTION_LIMIT + 1]) for name, queryset in sections.items()}
+    truncated = any(len(items) > SECTION_LIMIT for items in context.values())
+    context = {name: items[:SECTION_LIMIT] for name, items in context.items()}
+    context.update(
+        is_transporter=bool(transporter_ids(request.user)),
+        truncated=truncated,
+        limit=SECTION_LIMIT,
+        number=request.GET.get("number", "")[:40],
+        today=timezone.localdate(),
+    )
+    return render(request, "manifests/driver/list.html", context)
+
+
+@login_required
+@require_GET
+def driver_find(request):
+    """Open a manifest by its number; the same answer for 'no such number' and 'not yours' (no leak)."""
+    number = " ".join(request.GET.get("number", "").split())[:40]
+    list_url = reverse("manifests:driver_list")
+    if not number:
+        messages.error(request, _("Enter the manifest number."))
+        return redirect(list_url)
+    manifest = driver_manifests(request.user).filter(number__iexact=number).first()
+    if manifest is None:
+        messages.error(
+            request,
+            _("Manifest %(number)s was not found or is not assigned to your organisation.") % {"number": number},
+        )
+        return redirect(f"{list_url}?{urlencode({'number': number})}")
+    return redirect(action_url(manifest))
+
+
+def _lines(manifest):
+    return list(manifest.lines.select_related("waste_code").order_by("position"))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def pickup(request, pk):
+    manifest = _manifest_for_transport(request.user, pk)
+    lines = _lines(manifest)
+    form = PickupForm(request.POST if request.method == "POST" else None, manifest=manifest, lines=lines)
+    if request.method == "POST" and form.is_valid():
+        position = form.position
+        try:
+            services.pickup(
+                request.user,
+                manifest,
+                vehicle=form.cleaned_data["vehicle"],
+                quantities=form.quantities,
+                signature_code=form.cleaned_data.get("signature_code"),
+                idempotency_key=form.cleaned_data.get("idempotency_key") or None,
+                context=request_context(request, **position),
+                **position,
+            )
+        except AlreadyDone as error:
+            return already_done_response(request, error, reverse("manifests:driver_list"))
+        except TransitionError as error:
+            apply_transition_error(form, error)
+        else:
+            messages.success(
+                request,
+                _("Pickup of manifest %(number)s confirmed. Deliver the waste to %(facility)s.")
+                % {"number": manifest.number, "facility": manifest.facility_site.name},
+            )
+            return redirect("manifests:driver_list")
+    return render(
+        request,
+        "manifests/driver/pickup.html",
+        {"manifest": manifest, "lines": lines, "form": form, "can_act": manifest.status in TO_PICK_UP},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def deliver(request, pk):
+    manifest = _manifest_for_transport(request.user, pk)
+    form = DeliverForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        position = form.position
+        try:
+            services.deliver(
+                request.user,
+                manifest,
+                idempotency_key=form.cleaned_data.get("idempotency_key") or None,
+                context=request_context(request, **position),
+                **position,
+            )
+        except AlreadyDone as error:
+            return already_done_response(request, error, reverse("manifests:driver_list"))
+        except TransitionError as error:
+            apply_transition_error(form, error)
+        else:
+            messages.success(
+                request,
+                _("Delivery of manifest %(number)s to %(facility)s confirmed.")
+                % {"number": manifest.number, "facility": manifest.facility_site.name},
+            )
+            return redirect("manifests:driver_list")
+    return render(
+        request,
+        "manifests/driver/deliver.html",
+        {"manifest": manifest, "lines": _lines(manifest), "form": form, "can_act": manifest.status == Status.IN_TRANSIT},
+    )
+
+
+urlpatterns = [
+    path("driver/", driver_list, name="driver_list"),
+    path("driver/find/", driver_find, name="driver_find"),
+    path("<int:pk>/pickup/", pickup, name="pickup"),
+    path("<int:pk>/deliver/", deliver, name="deliver"),
+]

@@ -1,0 +1,291 @@
+"""Forms of the driver's phone pages (pickup, delivery) and of the facility's pages (receipt, treatment).
+
+The forms only parse and shape input; the rules (status, permit, tolerance, roles) stay in manifests.services.
+Per-line fields are named after the line id so that the services' errors ("line_<id>") land next to them.
+"""
+
+from decimal import Decimal, InvalidOperation
+
+from django import forms
+from django.utils import timezone
+from django.utils.formats import localize
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Vehicle
+
+from .models import Status, WasteCode
+from .views.common import new_idempotency_key
+
+QUANTITY_MAX_DIGITS = 12
+
+
+class QuantityField(forms.DecimalField):
+    """A quantity in kg; accepts a decimal comma as Vietnamese users type it ("12,5")."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_digits", QUANTITY_MAX_DIGITS)
+        kwargs.setdefault("decimal_places", 2)
+        kwargs.setdefault("widget", forms.NumberInput(attrs={"step": "0.01", "inputmode": "decimal", "min": "0"}))
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        if isinstance(value, str):
+            value = value.strip().replace(" ", "")
+            if "," in value and "." not in value:
+                value = value.replace(",", ".")
+        return super().to_python(value)
+
+
+def _decimal_or_none(value, low, high, places):
+    try:
+        number = Decimal(str(value).strip().replace(",", "."))
+    except (InvalidOperation, ValueError):
+        return None
+    if not number.is_finite() or not low <= number <= high:
+        return None
+    return number.quantize(Decimal(places))
+
+
+class PositionForm(forms.Form):
+    """Hidden position fields filled by static/js/driver.js, and the idempotency key of the phone's POST.
+
+    A missing or invalid position is dropped, never an error: the page works without geolocation.
+    """
+
+    latitude = forms.CharField(required=False, widget=forms.HiddenInput(attrs={"data-geo": "latitude"}))
+    longitude = forms.CharField(required=False, widget=forms.HiddenInput(attrs={"data-geo": "longitude"}))
+    accuracy = forms.CharField(required=False, widget=forms.HiddenInput(attrs={"data-geo": "accuracy"}))
+    idempotency_key = forms.CharField(max_length=64, required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("initial", {})
+        kwargs["initial"].setdefault("idempotency_key", new_idempotency_key())
+        super().__init__(*args, **kwargs)
+
+    def clean(self):
+        cleaned = super().clean()
+        latitude = _decimal_or_none(cleaned.get("latitude") or "", Decimal(-90), Decimal(90), "0.000001")
+        longitude = _decimal_or_none(cleaned.get("longitude") or "", Decimal(-180), Decimal(180), "0.000001")
+        if latitude is None or longitude is None:
+            latitude = longitude = None
+        accuracy = _decimal_or_none(cleaned.get("accuracy") or "", Decimal(0), Decimal(99999999), "0.1")
+        cleaned["latitude"], cleaned["longitude"] = latitude, longitude
+        cleaned["accuracy"] = accuracy if latitude is not None else None
+        return cleaned
+
+    @property
+    def position(self):
+        data = self.cleaned_data
+        return {"latitude": data.get("latitude"), "longitude": data.get("longitude"), "accuracy_m": data.get("accuracy")}
+
+
+def line_label(line):
+    return f"{line.position}. {line.waste_code.code} – {line.description}"
+
+
+class PickupForm(PositionForm):
+    """The driver confirms the pickup: vehicle, quantity per line at the gate, and the generator's code
+    when nobody signed ahead."""
+
+    vehicle = forms.ModelChoiceField(label=_("Vehicle"), queryset=Vehicle.objects.none(), empty_label=_("Choose the vehicle"))
+
+    def __init__(self, *args, manifest, lines, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.manifest, self.lines = manifest, lines
+        vehicles = Vehicle.objects.filter(organisation_id=manifest.transporter_id, active=True).order_by("plate")
+        self.fields["vehicle"].queryset = vehicles
+        if len(vehicles) == 1:
+            self.fields["vehicle"].initial = vehicles[0].pk
+        for line in lines:
+            self.fields[f"line_{line.pk}"] = QuantityField(
+                label=line_label(line),
+                min_value=Decimal("0.01"),
+                initial=line.pickup_quantity_kg or line.quantity_kg,
+                help_text=_("Declared: %(quantity)s kg") % {"quantity": localize(line.quantity_kg)},
+            )
+        if self.needs_signature_code:
+            self.fields["signature_code"] = forms.CharField(
+                label=_("Generator's signature code"),
+                max_length=20,
+                help_text=_("The generator has not signed yet: a person of the generator types the company's code here."),
+                widget=forms.PasswordInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+            )
+        self.order_fields(["vehicle", *[f"line_{line.pk}" for line in lines], "signature_code"])
+
+    @property
+    def needs_signature_code(self):
+        return self.manifest.status == Status.SEALED and self.manifest.generator_signed_at is None
+
+    def line_fields(self):
+        return [self[f"line_{line.pk}"] for line in self.lines]
+
+    @property
+    def quantities(self):
+        return {line.pk: self.cleaned_data[f"line_{line.pk}"] for line in self.lines}
+
+
+class DeliverForm(PositionForm):
+    """The driver confirms the delivery at the facility; position and idempotency key only."""
+
+
+class RefuseForm(forms.Form):
+    refuse_reason = forms.CharField(
+        label=_("Reason for refusing the whole shipment"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def clean_refuse_reason(self):
+        reason = self.cleaned_data["refuse_reason"].strip()
+        if not reason:
+            raise forms.ValidationError(_("Give the reason for refusing the shipment."))
+        return reason
+
+
+class LineRow:
+    """One manifest line with the bound fields of a per-line form, for the template."""
+
+    def __init__(self, line, fields, errors):
+        self.line, self.fields, self.errors = line, fields, errors
+
+    def __getitem__(self, name):
+        return self.fields[name]
+
+
+class _PerLineForm(forms.Form):
+    per_line = ()
+
+    def _name(self, line, part):
+        return f"line_{line.pk}_{part}"
+
+    def rows(self):
+        return [
+            LineRow(line, {part: self[self._name(line, part)] for part in self.per_line}, self.line_errors.get(line.pk, []))
+            for line in self.lines
+        ]
+
+    def line_error_field(self, line):
+        """The field of `line` that a service error about the line belongs to (None: above the line)."""
+        return None
+
+    def add_transition_error(self, error):
+        """Put each error of a TransitionError next to the line field it concerns."""
+        by_id = {f"line_{line.pk}": line for line in self.lines}
+        if not error.errors:
+            self.add_error(error.field if error.field in self.fields else None, error.message)
+            return
+        for key, message in error.errors.items():
+            line = by_id.get(key)
+            if line is None:
+                self.add_error(key if key in self.fields else None, message)
+                continue
+            field = self.line_error_field(line)
+            if field in self.fields:
+                self.add_error(field, message)
+            else:
+                self.line_errors.setdefault(line.pk, []).append(message)
+
+
+class ReceiveForm(_PerLineForm):
+    """Per line: received quantity, received waste code, discrepancy comment, rejection and its reason."""
+
+    per_line = ("quantity", "code", "comment", "rejected", "rejection_reason")
+
+    def __init__(self, *args, manifest, lines, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.manifest, self.lines, self.line_errors = manifest, lines, {}
+        current = WasteCode.objects.current()
+        for line in lines:
+            codes = (current | WasteCode.objects.filter(pk=line.waste_code_id)).order_by("code")
+            self.fields[self._name(line, "quantity")] = QuantityField(
+                label=_("Received quantity (kg)"), min_value=Decimal(0), required=False, initial=line.received_quantity_kg
+            )
+            self.fields[self._name(line, "code")] = forms.ModelChoiceField(
+                label=_("Waste code received"),
+                queryset=codes,
+                required=False,
+                initial=line.received_waste_code_id or line.waste_code_id,
+                empty_label=None,
+            )
+            self.fields[self._name(line, "comment")] = forms.CharField(
+                label=_("Comment on the discrepancy"),
+                required=False,
+                max_length=2000,
+                widget=forms.Textarea(attrs={"rows": 2}),
+                help_text=_("Needed when the quantity differs beyond the tolerance or the waste code differs."),
+            )
+            self.fields[self._name(line, "rejected")] = forms.BooleanField(label=_("Reject this line"), required=False)
+            self.fields[self._name(line, "rejection_reason")] = forms.CharField(
+                label=_("Reason for rejecting the line"), required=False, max_length=2000
+            )
+
+    def line_data(self, line):
+        data = self.cleaned_data
+        return {
+            "received_quantity_kg": data.get(self._name(line, "quantity")),
+            "received_waste_code": data.get(self._name(line, "code")) or line.waste_code,
+            "comment": data.get(self._name(line, "comment"), ""),
+            "rejected": bool(data.get(self._name(line, "rejected"))),
+            "rejection_reason": data.get(self._name(line, "rejection_reason"), ""),
+        }
+
+    @property
+    def lines_data(self):
+        return {line.pk: self.line_data(line) for line in self.lines}
+
+    def line_error_field(self, line):
+        data = self.line_data(line)
+        if data["rejected"]:
+            return self._name(line, "rejection_reason")
+        if data["received_quantity_kg"] is None:
+            return self._name(line, "quantity")
+        code = data["received_waste_code"]
+        if code.pk != line.waste_code_id and not self.manifest.permit.waste_codes.filter(pk=code.pk).exists():
+            return self._name(line, "code")
+        return self._name(line, "comment")
+
+
+class TreatForm(_PerLineForm):
+    """Per accepted, untreated line: the treatment method (the permit's methods) and the date."""
+
+    per_line = ("method", "treated_on")
+
+    def __init__(self, *args, manifest, lines, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.manifest, self.lines, self.line_errors = manifest, lines, {}
+        methods = manifest.permit.treatment_methods.order_by("order", "code")
+        for line in lines:
+            self.fields[self._name(line, "method")] = forms.ModelChoiceField(
+                label=_("Treatment method"), queryset=methods, required=False, empty_label=_("Not treated yet")
+            )
+            self.fields[self._name(line, "treated_on")] = forms.DateField(
+                label=_("Treatment date"),
+                required=False,
+                initial=timezone.localdate,
+                widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
+            )
+
+    @property
+    def lines_data(self):
+        """Lines without a method are left for later (partial treatment)."""
+        data = self.cleaned_data
+        result = {}
+        for line in self.lines:
+            method = data.get(self._name(line, "method"))
+            if method is not None:
+                result[line.pk] = {"treatment_method": method, "treated_on": data.get(self._name(line, "treated_on"))}
+        return result
+
+    def line_error_field(self, line):
+        method = self.cleaned_data.get(self._name(line, "method"))
+        treated_on = self.cleaned_data.get(self._name(line, "treated_on"))
+        if method is None:
+            return self._name(line, "method")
+        if treated_on is None:
+            return self._name(line, "treated_on")
+        if not self.manifest.permit.treatment_methods.filter(pk=method.pk).exists():
+            return self._name(line, "method")
+        received_on = timezone.localtime(self.manifest.received_at).date() if self.manifest.received_at else None
+        if treated_on > timezone.localdate() or (received_on and treated_on < received_on):
+            return self._name(line, "treated_on")
+        return None
