@@ -1,6 +1,12 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.http import HttpResponseRedirect
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from import_export.admin import ImportExportModelAdmin
 
+from .forms import WasteCodeConfirmImportForm, WasteCodeImportForm
 from .models import CatalogVersion, HazardProperty, TreatmentMethod, WasteChapter, WasteCode
+from .resources import WasteCodeResource
 
 
 @admin.register(WasteChapter)
@@ -24,7 +30,39 @@ class CatalogVersionAdmin(admin.ModelAdmin):
 
 
 @admin.register(WasteCode)
-class WasteCodeAdmin(admin.ModelAdmin):
+class WasteCodeAdmin(ImportExportModelAdmin):
+    """The official waste list is imported here from XLSX/CSV into a catalogue version chosen on the form."""
+
+    resource_classes = [WasteCodeResource]
+    import_form_class = WasteCodeImportForm
+    confirm_form_class = WasteCodeConfirmImportForm
+    import_template_name = "admin/manifests/wastecode/import.html"
     list_display = ["code", "name_vi", "class_marker", "verified", "version", "active"]
     list_filter = ["version", "class_marker", "verified", "chapter"]
+    list_select_related = ["version"]
     search_fields = ["code", "name_vi", "name_en"]
+    filter_horizontal = ["hazard_properties"]
+
+    def get_import_resource_kwargs(self, request, **kwargs):
+        resource_kwargs = super().get_import_resource_kwargs(request, **kwargs)
+        form = kwargs.get("form")
+        if isinstance(form, (WasteCodeImportForm, WasteCodeConfirmImportForm)):
+            resource_kwargs.update(form.resource_kwargs())
+        return resource_kwargs
+
+    def get_confirm_form_initial(self, request, import_form):
+        initial = super().get_confirm_form_initial(request, import_form)
+        if import_form is not None:
+            initial.update(WasteCodeConfirmImportForm.initial_from(import_form))
+        return initial
+
+    def get_export_queryset(self, request):
+        return super().get_export_queryset(request).select_related("version").prefetch_related("hazard_properties")
+
+    def process_result(self, result, request):
+        if result.has_errors() or result.has_validation_errors():
+            # The preview passed but the confirmed import did not (the data changed in between, or the new
+            # version's label was taken meanwhile): the transaction rolled everything back.
+            messages.error(request, _("Nothing was imported: the file no longer passes the checks. Upload it again to see why."))
+            return HttpResponseRedirect(reverse("admin:manifests_wastecode_import", current_app=self.admin_site.name))
+        return super().process_result(result, request)

@@ -9,7 +9,7 @@ new status and gets a clear message. A POST carrying an idempotency key is claim
 
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -539,7 +539,8 @@ def treat(actor, manifest, *, lines, context=audit.NO_CONTEXT):
     _require_status(manifest, Status.RECEIVED)
     role = _facility_role(actor, manifest)
     permitted_methods = set(manifest.permit.treatment_methods.values_list("pk", flat=True))
-    permitted_codes = set(manifest.permit.waste_codes.values_list("pk", flat=True))
+    # Compared by code text: the permit may list the codes of an older catalog version.
+    permitted_codes = set(manifest.permit.waste_codes.values_list("code", flat=True))
     received_on = timezone.localtime(manifest.received_at).date()
     today = timezone.localdate()
     errors, changed = {}, []
@@ -555,7 +556,7 @@ def treat(actor, manifest, *, lines, context=audit.NO_CONTEXT):
             errors[f"line_{line.pk}"] = _("Give both the treatment method and the date.")
         elif method.pk not in permitted_methods:
             errors[f"line_{line.pk}"] = _("Method %(method)s is not permitted by permit %(permit)s.") % {"method": method.code, "permit": manifest.permit.number}
-        elif code.pk not in permitted_codes:
+        elif code.code not in permitted_codes:
             errors[f"line_{line.pk}"] = _("Permit %(permit)s does not cover waste code %(code)s.") % {"permit": manifest.permit.number, "code": code.code}
         elif not received_on <= treated_on <= today:
             errors[f"line_{line.pk}"] = _("The treatment date must be between the reception date and today.")
@@ -693,7 +694,7 @@ def _apply_revision(manifest, revision, actor, organisation, context):
             if name == "treatment_method":
                 line.treatment_method = methods[value]
             elif name == "treated_on":
-                line.treated_on = timezone.datetime.fromisoformat(value).date()
+                line.treated_on = date.fromisoformat(value)
             elif name == "received_quantity_kg":
                 line.received_quantity_kg = Decimal(value)
             else:
