@@ -4,7 +4,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportModelAdmin
 
-from .forms import WasteCodeConfirmImportForm, WasteCodeImportForm
+from .catalog_forms import WasteCodeConfirmImportForm, WasteCodeImportForm
 from .models import CatalogVersion, HazardProperty, TreatmentMethod, WasteChapter, WasteCode
 from .resources import WasteCodeResource
 

@@ -5,7 +5,7 @@ The official list arrives as a spreadsheet (XLSX or CSV), one row per waste code
     code, name_vi, name_en, ec_code, basel_code, hazard_properties, physical_states, class_marker, verified
 
 (Vietnamese headings such as "Mã chất thải" or "Tính chất nguy hại" are accepted too). The rows go into the
-catalogue version chosen on the admin import form (`manifests.forms.WasteCodeImportForm`), passed to the
+catalogue version chosen on the admin import form (`manifests.catalog_forms.WasteCodeImportForm`), passed to the
 resource as `version=` (an existing CatalogVersion) or `new_version=` (label, effective date, legal basis —
 created inside the import's transaction, so a dry run or a failed import leaves nothing behind). The import id is
 (version, code); the chapter comes from the first two digits of the code.
