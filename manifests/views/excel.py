@@ -1,3 +1,268 @@
-from django.urls import path  # noqa: F401
+"""Excel: the line template, importing lines into a draft (upload → preview → confirm), and the export
+of the manifest list as XLSX or CSV. Reading, cleaning and writing are in manifests/excel.py; the draft
+is changed only through services.update_draft."""
 
-urlpatterns = []
+import importlib
+from datetime import datetime
+
+import django_filters
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core import signing
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, path, reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
+from django.views.decorators.http import require_GET, require_http_methods
+
+from accounts import policy
+from accounts.models import Membership
+
+from .. import excel, services
+from ..models import Manifest, Status
+from .common import TransitionError, request_context
+
+ACT_ROLES = frozenset({Membership.Role.ADMIN, Membership.Role.MEMBER})
+
+
+def _url(name, *args, fallback="home"):
+    """Links to pages built in other modules (the list, the detail page)."""
+    try:
+        return reverse(name, args=args)
+    except NoReverseMatch:
+        return reverse(fallback)
+
+
+def detail_url(manifest):
+    return _url("manifests:detail", manifest.pk)
+
+
+def list_url():
+    return _url("manifests:list")
+
+
+class UploadForm(forms.Form):
+    file = forms.FileField(
+        label=gettext_lazy("File to import"),
+        help_text=gettext_lazy("The line template filled in, as XLSX or CSV; at most 500 lines and 2 MB."),
+        widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.csv"}),
+    )
+
+    def clean_file(self):
+        uploaded = self.cleaned_data["file"]
+        if uploaded.size > excel.MAX_UPLOAD_BYTES:
+            raise forms.ValidationError(_("The file is larger than 2 MB."))
+        return uploaded
+
+
+# --- template ----------------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def import_template(request):
+    response = HttpResponse(excel.build_template(), content_type=excel.XLSXExport().get_content_type())
+    response["Content-Disposition"] = 'attachment; filename="hwms-manifest-lines.xlsx"'
+    return response
+
+
+# --- import ------------------------------------------------------------------------------------------
+
+
+def _draft_for_import(request, pk):
+    """(manifest, None) when the user may import into it; (None, redirect) when it is no longer a draft.
+
+    404 outside the user's scope, 403 without an acting role in the organisation preparing the draft.
+    """
+    manifest = policy.get_manifest_for_user(request.user, pk)
+    if policy.role_in(request.user, manifest.prepared_by_id) not in ACT_ROLES:
+        raise PermissionDenied(_("Only the staff of the organisation preparing this draft may change its lines."))
+    if manifest.status != Status.DRAFT:
+        messages.warning(
+            request,
+            _("Manifest %(number)s is no longer a draft: lines can no longer be imported.") % {"number": manifest.number},
+        )
+        return None, redirect(detail_url(manifest))
+    return manifest, None
+
+
+def _render_form(request, manifest, form, errors=(), status=200):
+    context = {
+        "manifest": manifest,
+        "form": form,
+        "errors": errors,
+        "detail_url": detail_url(manifest),
+        "max_rows": excel.MAX_IMPORT_ROWS,
+    }
+    return render(request, "manifests/excel/import_form.html", context, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def import_lines(request, pk):
+    manifest, response = _draft_for_import(request, pk)
+    if response:
+        return response
+    if request.method == "POST" and request.POST.get("action") == "confirm":
+        return _confirm(request, manifest)
+    if request.method == "GET":
+        return _render_form(request, manifest, UploadForm())
+
+    form = UploadForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _render_form(request, manifest, form)
+    try:
+        dataset = excel.read_upload(form.cleaned_data["file"])
+        rows = excel.LineImportResource(manifest=manifest).validate(dataset)
+    except excel.ImportFileError as error:
+        form.add_error("file", error.message)
+        return _render_form(request, manifest, form)
+    bad = [row for row in rows if not row.ok]
+    context = {
+        "manifest": manifest,
+        "rows": rows,
+        "bad_count": len(bad),
+        "columns": excel.COLUMNS,
+        "existing_count": manifest.lines.count(),
+        "payload": "" if bad else excel.sign_rows(rows, manifest, request.user),
+        "form": UploadForm(),
+        "detail_url": detail_url(manifest),
+        "file_name": form.cleaned_data["file"].name,
+    }
+    return render(request, "manifests/excel/import_preview.html", context)
+
+
+def _confirm(request, manifest):
+    """Append the previewed lines to the draft: everything in one transaction, or nothing."""
+    try:
+        previewed_version, new_lines = excel.unsign_rows(request.POST.get("payload"), manifest, request.user)
+    except signing.BadSignature:
+        errors = [_("The preview has expired or was changed. Upload the file again; nothing was saved.")]
+        return _render_form(request, manifest, UploadForm(), errors=errors, status=400)
+    try:
+        with transaction.atomic():
+            # Lock first, then read the current lines: a concurrent save cannot slip in between.
+            locked = (
+                Manifest.objects.select_for_update(of=("self",))
+                .select_related("generator_site", "facility_site", "permit", "transporter")
+                .get(pk=manifest.pk)
+            )
+            if locked.status != Status.DRAFT:
+                raise TransitionError(_("This manifest is no longer a draft; nothing was imported."))
+            if excel.draft_version(locked) != previewed_version:
+                raise TransitionError(
+                    _("The draft was saved after this preview (were the lines already added?). Check the draft, then upload the file again if needed; nothing was imported.")
+                )
+            manifest = services.update_draft(
+                request.user,
+                locked,
+                generator_site=locked.generator_site,
+                facility_site=locked.facility_site,
+                permit=locked.permit,
+                transporter=locked.transporter,
+                planned_pickup_date=locked.planned_pickup_date,
+                note=locked.note,
+                lines=excel.existing_lines(locked) + new_lines,
+                context=request_context(request),
+            )
+    except TransitionError as error:
+        errors = [error.message, *error.errors.values()]
+        return _render_form(request, manifest, UploadForm(), errors=errors, status=400)
+    messages.success(
+        request,
+        ngettext(
+            "%(count)d line was added to draft %(number)s.",
+            "%(count)d lines were added to draft %(number)s.",
+            len(new_lines),
+        )
+        % {"count": len(new_lines), "number": manifest.number},
+    )
+    return redirect(detail_url(manifest))
+
+
+# --- export ------------------------------------------------------------------------------------------
+
+
+def _parse_date(text):
+    for pattern in ("%d/%m/%Y", "%Y-%m-%d"):
+        try:
+            return datetime.strptime(text.strip(), pattern).date()
+        except (ValueError, AttributeError):
+            continue
+    return None
+
+
+def list_filterset():
+    """The list page's FilterSet over Manifest (manifests/filters.py, built with the list), if there is one."""
+    try:
+        module = importlib.import_module("manifests.filters")
+    except ModuleNotFoundError as error:
+        if error.name != "manifests.filters":
+            raise
+        return None
+    candidates = [
+        obj
+        for obj in vars(module).values()
+        if isinstance(obj, type) and issubclass(obj, django_filters.FilterSet) and getattr(obj._meta, "model", None) is Manifest
+    ]
+    preferred = [obj for obj in candidates if obj.__name__ in ("ManifestFilter", "ManifestFilterSet", "ManifestListFilter")]
+    return (preferred or candidates or [None])[0]
+
+
+def filtered_manifests(request):
+    """The manifests the user may see, with the list page's filters from the query string.
+
+    Uses the list page's FilterSet when manifests/filters.py provides one; otherwise the simple filters
+    status, number, date_from and date_to (creation date, dd/mm/yyyy or yyyy-mm-dd).
+    """
+    queryset = policy.visible_manifests(request.user)
+    filterset = list_filterset()
+    if filterset is not None:
+        return filterset(request.GET, queryset=queryset, request=request).qs
+    statuses = [s for s in request.GET.getlist("status") if s in Status.values]
+    if statuses:
+        queryset = queryset.filter(status__in=statuses)
+    number = request.GET.get("number", "").strip()
+    if number:
+        queryset = queryset.filter(number__icontains=number)
+    date_from = _parse_date(request.GET.get("date_from", ""))
+    if date_from:
+        queryset = queryset.filter(created_at__date__gte=date_from)
+    date_to = _parse_date(request.GET.get("date_to", ""))
+    if date_to:
+        queryset = queryset.filter(created_at__date__lte=date_to)
+    return queryset
+
+
+@login_required
+@require_GET
+def export(request):
+    fmt = request.GET.get("format", "xlsx")
+    if fmt not in excel.EXPORT_FORMATS:
+        fmt = "xlsx"
+    queryset = filtered_manifests(request)
+    total = queryset.count()
+    if total > excel.EXPORT_LIMIT:
+        messages.error(
+            request,
+            _("%(count)s manifests match; an export holds at most %(max)s. Narrow the filters (for example the dates) and export again.")
+            % {"count": total, "max": excel.EXPORT_LIMIT},
+        )
+        return redirect(list_url())
+    content, content_type, extension = excel.export_manifests(excel.export_queryset(queryset)[: excel.EXPORT_LIMIT], fmt)
+    response = HttpResponse(content, content_type=content_type if fmt == "xlsx" else "text/csv; charset=utf-8")
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    response["Content-Disposition"] = f'attachment; filename="hwms-manifests-{stamp}.{extension}"'
+    return response
+
+
+urlpatterns = [
+    path("lines/template.xlsx", import_template, name="import_template"),
+    path("<int:pk>/lines/import/", import_lines, name="import_lines"),
+    path("export/", export, name="export"),
+]

