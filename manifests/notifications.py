@@ -14,9 +14,20 @@ DRIVER_KINDS = {Kind.READY, Kind.AWAITING_SIGNATURE}
 
 
 def recipients(manifest, kind, organisation_ids, officials=False):
+    """Active members of the organisations (within their site limits), and officials of the provinces."""
     roles = FOLLOWER_ROLES + ((Membership.Role.DRIVER,) if kind in DRIVER_KINDS else ())
-    memberships = Membership.objects.filter(organisation_id__in=organisation_ids, role__in=roles, user__is_active=True)
-    users = set(memberships.values_list("user_id", flat=True))
+    party_site = {manifest.generator_id: manifest.generator_site_id, manifest.facility_id: manifest.facility_site_id}
+    memberships = Membership.objects.filter(
+        organisation_id__in=organisation_ids, role__in=roles, user__is_active=True
+    ).prefetch_related("sites")
+    users = set()
+    for membership in memberships:
+        limited = {site.pk for site in membership.sites.all()}
+        site = party_site.get(membership.organisation_id)
+        # A member limited to other sites of the organisation does not see this manifest: no notice either.
+        if limited and site is not None and site not in limited:
+            continue
+        users.add(membership.user_id)
     if officials:
         provinces = {manifest.province_id, manifest.facility_site.province_id}
         users |= set(Jurisdiction.objects.filter(province_id__in=provinces, user__is_active=True).values_list("user_id", flat=True))

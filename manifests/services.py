@@ -178,6 +178,23 @@ def _check_parties(actor, generator_site, facility_site, permit, transporter):
     return preparer
 
 
+def _check_lines(lines):
+    if not lines:
+        raise TransitionError(_("Add at least one waste line."))
+    for number, line in enumerate(lines, start=1):
+        if line.quantity_kg is None or line.quantity_kg <= 0:
+            raise TransitionError(_("Line %(number)s: the quantity must be greater than 0 kg.") % {"number": number})
+        if not line.packaging_count or line.packaging_count < 1:
+            raise TransitionError(_("Line %(number)s: give at least one package.") % {"number": number})
+
+
+def _check_site_limit(actor, manifest, organisation):
+    """A member limited to some sites acts for the manifest only through one of those sites."""
+    site_id = {manifest.generator_id: manifest.generator_site_id, manifest.facility_id: manifest.facility_site_id}.get(organisation.pk)
+    if site_id is not None and not policy.actable_sites(actor).filter(pk=site_id).exists():
+        raise PermissionDenied(_("You do not act for this site."))
+
+
 def _write_lines(manifest, lines):
     manifest.lines.all().delete()
     ManifestLine.objects.bulk_create(
@@ -200,6 +217,7 @@ def _write_lines(manifest, lines):
 @transaction.atomic
 def create_draft(actor, *, generator_site, facility_site, permit, transporter, planned_pickup_date, lines, note="", context=audit.NO_CONTEXT):
     preparer = _check_parties(actor, generator_site, facility_site, permit, transporter)
+    _check_lines(lines)
     role = policy.role_in(actor, preparer)
     manifest = Manifest.objects.create(
         number=numbering.next_number(generator_site.province_id),
@@ -228,6 +246,7 @@ def update_draft(actor, manifest, *, generator_site, facility_site, permit, tran
     preparer = _check_parties(actor, generator_site, facility_site, permit, transporter)
     if preparer.pk != manifest.prepared_by_id:
         raise PermissionDenied(_("Only the organisation that prepared this draft may change it."))
+    _check_lines(lines)
     manifest.generator, manifest.generator_site = generator_site.organisation, generator_site
     manifest.facility, manifest.facility_site = facility_site.organisation, facility_site
     manifest.permit, manifest.transporter = permit, transporter
@@ -245,6 +264,7 @@ def seal(actor, manifest, context=audit.NO_CONTEXT):
     manifest = _lock(manifest)
     _require_status(manifest, Status.DRAFT)
     role = _acting_role(actor, manifest.prepared_by, {Role.ADMIN, Role.MEMBER})
+    _check_site_limit(actor, manifest, manifest.prepared_by)
     _check_ready(manifest)
     manifest.status = Status.SEALED
     manifest.save(update_fields=["status", "updated_at"])
@@ -291,6 +311,7 @@ def cancel(actor, manifest, reason, context=audit.NO_CONTEXT):
             break
     if organisation is None:
         raise PermissionDenied(_("Your role does not allow this action on this manifest."))
+    _check_site_limit(actor, manifest, organisation)
     if not (reason or "").strip():
         raise TransitionError(_("Give the reason for cancelling."), field="reason")
     was_visible_to_others = manifest.status != Status.DRAFT
@@ -618,6 +639,7 @@ def request_revision(actor, manifest, *, changes, comment, context=audit.NO_CONT
     organisation = acting_party(actor, manifest)
     if organisation is None:
         raise PermissionDenied(_("Only the parties to this manifest may propose a revision."))
+    _check_site_limit(actor, manifest, organisation)
     if not (comment or "").strip():
         raise TransitionError(_("Explain why the manifest must be revised."), field="comment")
     line_ids = set(manifest.lines.values_list("pk", flat=True))
@@ -668,6 +690,7 @@ def decide_revision(actor, revision, *, approve, comment="", context=audit.NO_CO
             break
     if organisation is None:
         raise PermissionDenied(_("Your organisation has no decision to take on this revision."))
+    _check_site_limit(actor, manifest, organisation)
     if not approve and not (comment or "").strip():
         raise TransitionError(_("Explain why you refuse the revision."), field="comment")
     RevisionDecision.objects.create(revision=revision, organisation=organisation, decided_by=actor, approved=approve, comment=(comment or "").strip())

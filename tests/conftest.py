@@ -11,6 +11,13 @@ def _fast_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _eager_celery(settings):
+    # Tasks run in-process in tests, even when REDIS_URL is set (CI); tests/test_worker.py turns this off
+    # to have a real worker run them.
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+
+
 @pytest.fixture
 def hanoi(db):
     return factories.ProvinceFactory(code=1, name="Thành phố Hà Nội", codename="ha_noi", division_type="thành phố trung ương")
