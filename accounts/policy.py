@@ -35,6 +35,8 @@ class Scope:
     roles: dict = field(default_factory=dict)
     # organisation id -> frozenset of site ids the membership is limited to (absent: all sites)
     site_limits: dict = field(default_factory=dict)
+    # organisation id -> Organisation (kinds: is_generator / is_transporter / is_facility)
+    organisations: dict = field(default_factory=dict)
 
     @property
     def is_official(self):
@@ -56,9 +58,12 @@ def scope_for(user):
     if jurisdiction is not None:
         scope.national = jurisdiction.province_id is None
         scope.province_id = jurisdiction.province_id
-    memberships = Membership.objects.filter(user=user, organisation__active=True).prefetch_related("sites")
+    memberships = (
+        Membership.objects.filter(user=user, organisation__active=True).select_related("organisation").prefetch_related("sites")
+    )
     for membership in memberships:
         scope.roles[membership.organisation_id] = membership.role
+        scope.organisations[membership.organisation_id] = membership.organisation
         limited = frozenset(site.pk for site in membership.sites.all())
         if limited:
             scope.site_limits[membership.organisation_id] = limited
@@ -68,8 +73,15 @@ def scope_for(user):
 
 def forget_scope(user):
     """Drop the cached scope after memberships change within the same request."""
-    if hasattr(user, "_hwms_scope"):
-        del user._hwms_scope
+    for cached in ("_hwms_scope", "_hwms_actable_site_ids"):
+        if hasattr(user, cached):
+            delattr(user, cached)
+
+
+def organisations_with(user, kind, roles=ALL_ROLES):
+    """The user's organisations of a kind ("generator", "transporter", "facility") where the role is in roles."""
+    scope = scope_for(user)
+    return [org for org_id, org in scope.organisations.items() if getattr(org, f"is_{kind}") and scope.roles[org_id] in roles]
 
 
 def role_in(user, organisation):

@@ -1,3 +1,307 @@
-from django.urls import path  # noqa: F401
+"""Generator staff's pages (and facility staff preparing on a generator's behalf): the list with filters,
+the draft form with its lines, the detail page with the timeline, signing, sealing, cancelling, and the
+company signature code. Reads come from manifests.selectors, writes from manifests.services."""
 
-urlpatterns = []
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts import policy
+
+from .. import selectors, services
+from ..filters import ManifestFilter
+from ..forms import (
+    LINE_PREFIX,
+    CancelForm,
+    DecisionForm,
+    LineFormSet,
+    ManifestForm,
+    SignForm,
+    line_initial,
+    waste_code_suggestions,
+)
+from ..models import SignatureCode
+from .common import TransitionError, apply_transition_error, request_context
+
+PAGE_SIZE = 25
+
+
+def detail_url(manifest):
+    return reverse("manifests:detail", args=[manifest.pk])
+
+
+def guard(request, manifest, action):
+    """403 when the user's role does not allow the action; back to the manifest with a message when its
+    status no longer allows it (None when the action may go on)."""
+    role_ok, status_ok = selectors.may(request.user, manifest, action)
+    if not role_ok:
+        raise PermissionDenied(_("Your role does not allow this action on this manifest."))
+    if not status_ok:
+        messages.error(
+            request,
+            _("This manifest is now “%(status)s”; the action is no longer possible.") % {"status": manifest.get_status_display()},
+        )
+        return redirect(detail_url(manifest))
+    return None
+
+
+# --- list ----------------------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def manifest_list(request):
+    filterset = ManifestFilter(request.GET or None, queryset=selectors.manifest_list(request.user), request=request)
+    page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {"filter": filterset, "page": page, "can_create": selectors.can_create(request.user), "filtered": bool(request.GET.dict().keys() - {"page"})}
+    return render(request, "manifests/list.html", context)
+
+
+# --- draft -----------------------------------------------------------------------------------------------
+
+
+def _draft_forms(request, manifest=None):
+    data = request.POST if request.method == "POST" else None
+    initial, lines = None, []
+    if manifest is not None:
+        initial = {
+            "generator_site": manifest.generator_site_id,
+            "facility_site": manifest.facility_site_id,
+            "permit": manifest.permit_id,
+            "transporter": manifest.transporter_id,
+            "planned_pickup_date": manifest.planned_pickup_date,
+            "note": manifest.note,
+        }
+        lines = line_initial(manifest.lines.select_related("waste_code").order_by("position"))
+    form = ManifestForm(data, user=request.user, initial=initial)
+    formset = LineFormSet(data, prefix=LINE_PREFIX, initial=lines or None)
+    return form, formset
+
+
+def _valid(form, formset):
+    form_ok, lines_ok = form.is_valid(), formset.is_valid()
+    return form_ok and lines_ok and formset.check_permit(form.cleaned_data.get("permit"))
+
+
+def _save_draft(request, form, formset, manifest=None):
+    """Create or update through the services; None (errors added to the form) when refused."""
+    data = form.cleaned_data
+    fields = {name: data[name] for name in ("generator_site", "facility_site", "permit", "transporter", "planned_pickup_date")}
+    fields["note"] = data.get("note", "")
+    try:
+        if manifest is None:
+            return services.create_draft(request.user, lines=formset.line_inputs(), context=request_context(request), **fields)
+        return services.update_draft(request.user, manifest, lines=formset.line_inputs(), context=request_context(request), **fields)
+    except TransitionError as error:
+        apply_transition_error(form, error)
+    except PermissionDenied as error:
+        form.add_error(None, str(error) or _("You may prepare manifests only for your own sites or for your own facility."))
+    return None
+
+
+def _after_save(request, manifest, created):
+    if created:
+        messages.success(request, _("Draft %(number)s saved. Only your organisation sees it until it is signed or sent for signature.") % {"number": manifest.number})
+    else:
+        messages.success(request, _("Draft %(number)s saved.") % {"number": manifest.number})
+    if request.POST.get("then") == "sign" and all(selectors.may(request.user, manifest, "sign")):
+        return redirect("manifests:sign", pk=manifest.pk)
+    return redirect(detail_url(manifest))
+
+
+def _render_form(request, form, formset, manifest=None):
+    context = {
+        "form": form,
+        "formset": formset,
+        "manifest": manifest,
+        "suggestions": waste_code_suggestions(),
+        "can_sign_after": _may_sign_after(request.user, manifest),
+    }
+    return render(request, "manifests/form.html", context)
+
+
+def _may_sign_after(user, manifest):
+    if manifest is not None:
+        return selectors.may(user, manifest, "sign")[0]
+    return policy.actable_sites(user).filter(organisation__is_generator=True).exists()
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def create(request):
+    if not selectors.can_create(request.user):
+        raise PermissionDenied(_("You may prepare manifests only for your own sites or for your own facility."))
+    form, formset = _draft_forms(request)
+    if request.method == "POST" and _valid(form, formset):
+        manifest = _save_draft(request, form, formset)
+        if manifest is not None:
+            return _after_save(request, manifest, created=True)
+    return _render_form(request, form, formset)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def edit(request, pk):
+    manifest = policy.get_manifest_for_user(request.user, pk)
+    refused = guard(request, manifest, "edit")
+    if refused:
+        return refused
+    form, formset = _draft_forms(request, manifest)
+    if request.method == "POST" and _valid(form, formset):
+        saved = _save_draft(request, form, formset, manifest)
+        if saved is not None:
+            return _after_save(request, saved, created=False)
+    return _render_form(request, form, formset, manifest)
+
+
+@login_required
+@require_GET
+def waste_code_search(request):
+    """Suggestions for the waste code inputs (htmx): codes of the current catalog by code or name."""
+    query = request.GET.get("q")
+    if query is None:
+        # htmx sends the input under its own name (lines-3-waste_code).
+        query = next((value for key, value in request.GET.items() if key.endswith("waste_code")), "")
+    codes = selectors.search_waste_codes(query[:100])
+    return render(request, "manifests/partials/waste_code_options.html", {"codes": codes})
+
+
+# --- detail ----------------------------------------------------------------------------------------------
+
+
+def detail_context(user, manifest):
+    lines = selectors.manifest_lines(manifest)
+    revisions = selectors.revisions(manifest)
+    pending = next((r for r in revisions if r.state == r.State.PENDING), None)
+    context = {
+        "manifest": manifest,
+        "lines": lines,
+        "totals": selectors.line_totals(lines),
+        "actions": selectors.available_actions(user, manifest),
+        "events": selectors.timeline(manifest),
+        "revisions": revisions,
+        "pending": pending,
+    }
+    if pending is not None:
+        context["pending_changes"] = selectors.revision_changes(pending, lines)
+        context["deciding_org"] = selectors.deciding_organisation(user, pending, manifest)
+        context["decision_form"] = DecisionForm()
+    return context
+
+
+@login_required
+@require_GET
+def detail(request, pk):
+    manifest = policy.get_manifest_for_user(request.user, pk)
+    return render(request, "manifests/detail.html", detail_context(request.user, manifest))
+
+
+# --- signature, seal, cancel -----------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def sign(request, pk):
+    manifest = policy.get_manifest_for_user(request.user, pk)
+    refused = guard(request, manifest, "sign")
+    if refused:
+        return refused
+    form = SignForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.sign(request.user, manifest, form.cleaned_data["password"], context=request_context(request))
+        except TransitionError as error:
+            apply_transition_error(form, error)
+        else:
+            messages.success(request, _("You signed manifest %(number)s. The transporter and the facility are notified.") % {"number": manifest.number})
+            return redirect(detail_url(manifest))
+    lines = selectors.manifest_lines(manifest)
+    context = {
+        "manifest": manifest,
+        "lines": lines,
+        "totals": selectors.line_totals(lines),
+        "form": form,
+        "content_hash": selectors.signing_hash(manifest),
+    }
+    return render(request, "manifests/sign.html", context)
+
+
+@login_required
+@require_POST
+def seal(request, pk):
+    manifest = policy.get_manifest_for_user(request.user, pk)
+    refused = guard(request, manifest, "seal")
+    if refused:
+        return refused
+    try:
+        services.seal(request.user, manifest, context=request_context(request))
+    except TransitionError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("Manifest %(number)s is waiting for the generator's signature.") % {"number": manifest.number})
+    return redirect(detail_url(manifest))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def cancel(request, pk):
+    manifest = policy.get_manifest_for_user(request.user, pk)
+    refused = guard(request, manifest, "cancel")
+    if refused:
+        return refused
+    form = CancelForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.cancel(request.user, manifest, form.cleaned_data["reason"], context=request_context(request))
+        except TransitionError as error:
+            apply_transition_error(form, error)
+        else:
+            messages.success(request, _("Manifest %(number)s is cancelled.") % {"number": manifest.number})
+            return redirect(detail_url(manifest))
+    return render(request, "manifests/cancel.html", {"manifest": manifest, "form": form})
+
+
+# --- company signature code -------------------------------------------------------------------------------
+
+
+@login_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def signature_code(request, org_pk):
+    """The generator's company code, typed on the driver's phone when nobody signed ahead. A new code is
+    shown once, in the answer to the POST that created it; only its hash is stored."""
+    organisation = policy.get_organisation_for_user(request.user, org_pk, manage=True)
+    if not organisation.is_generator:
+        raise Http404(_("Only waste generators have a signature code."))
+    new_code = None
+    if request.method == "POST":
+        new_code = services.rotate_signature_code(request.user, organisation, context=request_context(request))
+    record = SignatureCode.objects.filter(organisation=organisation).select_related("rotated_by").first()
+    context = {
+        "organisation": organisation,
+        "record": record,
+        "locked": bool(record and record.locked_until and record.locked_until > timezone.now()),
+        "new_code": new_code,
+    }
+    return render(request, "manifests/signature_code.html", context)
+
+
+urlpatterns = [
+    path("", manifest_list, name="list"),
+    path("new/", create, name="create"),
+    path("waste-codes/", waste_code_search, name="waste_code_search"),
+    path("<int:pk>/", detail, name="detail"),
+    path("<int:pk>/edit/", edit, name="edit"),
+    path("<int:pk>/sign/", sign, name="sign"),
+    path("<int:pk>/seal/", seal, name="seal"),
+    path("<int:pk>/cancel/", cancel, name="cancel"),
+    path("organisations/<int:org_pk>/signature-code/", signature_code, name="signature_code"),
+]

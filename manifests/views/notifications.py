@@ -1,3 +1,44 @@
-from django.urls import path  # noqa: F401
+"""The user's notifications in the portal (the same ones are e-mailed by Celery)."""
 
-urlpatterns = []
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.urls import path
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_GET, require_POST
+
+from .. import selectors
+from ..models import Notification
+
+PAGE_SIZE = 25
+
+
+@login_required
+@require_GET
+def notification_list(request):
+    page = Paginator(selectors.notifications_for(request.user), PAGE_SIZE).get_page(request.GET.get("page"))
+    unread = Notification.objects.filter(user=request.user, read_at__isnull=True).count()
+    return render(request, "manifests/notifications.html", {"page": page, "unread": unread})
+
+
+@login_required
+@require_POST
+def mark_all_read(request):
+    count = Notification.objects.filter(user=request.user, read_at__isnull=True).update(read_at=timezone.now())
+    if count:
+        messages.success(
+            request,
+            ngettext("%(count)d notification marked as read.", "%(count)d notifications marked as read.", count) % {"count": count},
+        )
+    else:
+        messages.info(request, _("There was no unread notification."))
+    return redirect("manifests:notifications")
+
+
+urlpatterns = [
+    path("notifications/", notification_list, name="notifications"),
+    path("notifications/read/", mark_all_read, name="notifications_read"),
+]

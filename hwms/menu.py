@@ -1,0 +1,45 @@
+"""The menu each role sees (project level: it links the pages of every app).
+
+Entries point only at pages that exist and that the policy lets the user open.
+"""
+
+from dataclasses import dataclass
+
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from accounts import policy
+from manifests.notifications import unread_count
+
+Role = policy.Role
+
+
+@dataclass(frozen=True)
+class MenuItem:
+    label: str
+    url: str
+    name: str
+    badge: int = 0
+
+
+def menu_for(user):
+    scope = policy.scope_for(user)
+    items = [MenuItem(_("Home"), reverse("home"), "home")]
+    if policy.organisations_with(user, "transporter", {Role.DRIVER, Role.MEMBER, Role.ADMIN}):
+        items.append(MenuItem(_("Pickups"), reverse("manifests:driver_list"), "pickups"))
+    if policy.organisations_with(user, "facility", {Role.ADMIN, Role.MEMBER, Role.VIEWER}):
+        items.append(MenuItem(_("Incoming waste"), reverse("manifests:incoming"), "incoming"))
+    if scope.roles or scope.is_official or scope.is_admin:
+        items.append(MenuItem(_("Manifests"), reverse("manifests:list"), "manifests"))
+    if scope.is_official or scope.is_admin:
+        items.append(MenuItem(_("Discrepancies"), reverse("manifests:oversight", args=["discrepancies"]), "discrepancies"))
+        items.append(MenuItem(_("Rejections"), reverse("manifests:oversight", args=["rejections"]), "rejections"))
+        items.append(MenuItem(_("Overdue"), reverse("manifests:oversight", args=["overdue"]), "overdue"))
+    if scope.roles or scope.is_official or scope.is_admin:
+        items.append(MenuItem(_("Organisations"), reverse("accounts:organisation_list"), "organisations"))
+        items.append(MenuItem(_("Sites"), reverse("accounts:site_list"), "sites"))
+        items.append(MenuItem(_("Notifications"), reverse("manifests:notifications"), "notifications", unread_count(user)))
+    if scope.is_admin:
+        items.append(MenuItem(_("System administration"), reverse("admin:index"), "admin"))
+    items.append(MenuItem(_("Account"), reverse("accounts:profile"), "profile"))
+    return items

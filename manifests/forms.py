@@ -1,0 +1,328 @@
+"""Forms of the generator's pages: the draft with its lines, signing, cancelling, revisions, decisions.
+
+They parse and shape input; the rules (who, status, permit) stay in manifests.services.
+"""
+
+from decimal import Decimal
+
+from django import forms
+from django.db.models import Q
+from django.urls import reverse_lazy
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from . import selectors
+from .filters import DateInput, normalise_code
+from .forms_transport import QuantityField
+from .models import Packaging, PhysicalState, TreatmentMethod, WasteCode
+from .services import LineInput
+
+LINE_PREFIX = "lines"
+# Below this many codes in the current catalog the page lists them all; above it the search fills the list.
+WASTE_CODE_LIST_LIMIT = 400
+
+
+class PermitSelect(forms.Select):
+    """Each permit option says which facility site it belongs to (static/js/manifest-form.js hides the others)."""
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex, attrs)
+        instance = getattr(value, "instance", None)
+        if instance is not None:
+            option["attrs"]["data-site"] = str(instance.site_id)
+        return option
+
+
+class SiteChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, site):
+        return f"{site.organisation.name} – {site.name}"
+
+
+class PermitChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, permit):
+        return _("%(number)s (%(site)s, valid until %(date)s)") % {
+            "number": permit.number,
+            "site": permit.site.name,
+            "date": permit.valid_until.strftime("%d/%m/%Y"),
+        }
+
+
+class ManifestForm(forms.Form):
+    """Parties and plan of a draft; the choices depend on who prepares (selectors.draft_choices)."""
+
+    generator_site = SiteChoiceField(label=_("Generator site"), queryset=None, empty_label=_("Choose the site"))
+    facility_site = SiteChoiceField(label=_("Receiving facility"), queryset=None, empty_label=_("Choose the facility"))
+    permit = PermitChoiceField(
+        label=_("Facility permit"),
+        queryset=None,
+        empty_label=_("Choose the permit"),
+        widget=PermitSelect,
+        help_text=_("The environmental permit under which the facility receives this waste."),
+    )
+    transporter = forms.ModelChoiceField(label=_("Transporter"), queryset=None, empty_label=_("Choose the transporter"))
+    planned_pickup_date = forms.DateField(label=_("Planned pickup date"), widget=DateInput)
+    note = forms.CharField(label=_("Note"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        generator_sites, facility_sites = selectors.draft_choices(user)
+        self.fields["generator_site"].queryset = generator_sites
+        self.fields["facility_site"].queryset = facility_sites
+        self.fields["permit"].queryset = selectors.valid_permits(facility_sites, timezone.localdate())
+        self.fields["transporter"].queryset = selectors.active_transporters()
+        self.fields["planned_pickup_date"].initial = self.fields["planned_pickup_date"].initial or timezone.localdate()
+        if len(generator_sites) == 1 and not self.initial.get("generator_site"):
+            self.fields["generator_site"].initial = generator_sites[0].pk
+        if len(facility_sites) == 1 and not self.initial.get("facility_site"):
+            self.fields["facility_site"].initial = facility_sites[0].pk
+
+    def clean(self):
+        cleaned = super().clean()
+        site, permit, day = cleaned.get("facility_site"), cleaned.get("permit"), cleaned.get("planned_pickup_date")
+        if site and permit and permit.site_id != site.pk:
+            self.add_error("permit", _("The permit does not belong to the receiving facility site."))
+        elif permit and day and not permit.is_valid_on(day):
+            self.add_error(
+                "permit",
+                _("Permit %(number)s is not valid on %(date)s.") % {"number": permit.number, "date": day.strftime("%d/%m/%Y")},
+            )
+        return cleaned
+
+
+class WasteCodeField(forms.CharField):
+    """A code of the current catalog, typed ('17 02 03', '170203') or picked from the suggestions."""
+
+    def __init__(self, **kwargs):
+        super().__init__(max_length=20, **kwargs)
+
+    def to_python(self, value):
+        return normalise_code(super().to_python(value))
+
+    def clean(self, value):
+        text = super().clean(value)
+        if not text:
+            return None
+        code = WasteCode.objects.current().filter(code=text).first()
+        if code is None:
+            raise forms.ValidationError(
+                _("%(code)s is not a waste code of the current catalogue. Type the code, e.g. 17 02 03, or search by name.") % {"code": text},
+                code="unknown",
+            )
+        return code
+
+    def prepare_value(self, value):
+        if isinstance(value, WasteCode):
+            return value.code
+        if isinstance(value, int):
+            code = WasteCode.objects.filter(pk=value).first()
+            return code.code if code else value
+        return value
+
+
+class LineForm(forms.Form):
+    waste_code = WasteCodeField(
+        label=_("Waste code"), help_text=_("Type the code (e.g. 17 02 03) or part of the waste's name, then pick a suggestion.")
+    )
+    description = forms.CharField(label=_("Waste description"), max_length=255)
+    physical_state = forms.ChoiceField(label=_("Physical state"), choices=[("", "—"), *PhysicalState.choices])
+    packaging_type = forms.ChoiceField(label=_("Packaging"), choices=[("", "—"), *Packaging.choices])
+    packaging_count = forms.IntegerField(
+        label=_("Number of packages"), min_value=1, max_value=100000, widget=forms.NumberInput(attrs={"inputmode": "numeric", "min": "1"})
+    )
+    quantity_kg = QuantityField(label=_("Quantity (kg)"), min_value=Decimal("0.01"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Suggestions: a shared <datalist>, refilled by the search (htmx) as the user types.
+        self.fields["waste_code"].widget.attrs.update(
+            {
+                "list": "waste-code-options",
+                "autocomplete": "off",
+                "hx-get": reverse_lazy("manifests:waste_code_search"),
+                "hx-trigger": "input changed delay:300ms",
+                "hx-target": "#waste-code-options",
+                "hx-swap": "innerHTML",
+                "hx-sync": "this:replace",
+            }
+        )
+
+    def line_input(self):
+        data = self.cleaned_data
+        return LineInput(
+            waste_code=data["waste_code"],
+            description=data["description"].strip(),
+            physical_state=data["physical_state"],
+            packaging_type=data["packaging_type"],
+            packaging_count=data["packaging_count"],
+            quantity_kg=data["quantity_kg"],
+        )
+
+
+class BaseLineFormSet(forms.BaseFormSet):
+    def clean(self):
+        super().clean()
+        if any(self.errors):
+            return
+        if not self.line_forms():
+            raise forms.ValidationError(_("Add at least one waste line."), code="no_lines")
+
+    def line_forms(self):
+        """Filled forms not marked for deletion (blank extra forms are left out)."""
+        return [
+            form
+            for form in self.forms
+            if form.has_changed() and not (self.can_delete and self._should_delete_form(form)) and form.cleaned_data
+        ]
+
+    def line_inputs(self):
+        return [form.line_input() for form in self.line_forms()]
+
+    def check_permit(self, permit):
+        """Tell, next to the line, a code the chosen permit does not cover (compared by code text)."""
+        if permit is None:
+            return True
+        allowed = set(permit.waste_codes.values_list("code", flat=True))
+        ok = True
+        for form in self.line_forms():
+            code = form.cleaned_data.get("waste_code")
+            if code is not None and code.code not in allowed:
+                form.add_error(
+                    "waste_code",
+                    _("Permit %(number)s does not cover waste code %(code)s.") % {"number": permit.number, "code": code.code},
+                )
+                ok = False
+        return ok
+
+
+LineFormSet = forms.formset_factory(LineForm, formset=BaseLineFormSet, extra=1, can_delete=True, max_num=500, validate_max=True)
+
+
+def line_initial(lines):
+    return [
+        {
+            "waste_code": line.waste_code.code,
+            "description": line.description,
+            "physical_state": line.physical_state,
+            "packaging_type": line.packaging_type,
+            "packaging_count": line.packaging_count,
+            "quantity_kg": line.quantity_kg,
+        }
+        for line in lines
+    ]
+
+
+def waste_code_suggestions():
+    """The whole current catalog for the suggestions list when it is small; otherwise the search fills it."""
+    codes = WasteCode.objects.current().order_by("code")
+    return list(codes[: WASTE_CODE_LIST_LIMIT + 1]) if codes.count() <= WASTE_CODE_LIST_LIMIT else []
+
+
+class SignForm(forms.Form):
+    password = forms.CharField(
+        label=_("Your password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        help_text=_("Re-enter your password to sign: this is your signature of the handover."),
+    )
+
+
+class CancelForm(forms.Form):
+    reason = forms.CharField(label=_("Reason for cancelling"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+# --- revisions -------------------------------------------------------------------------------------------
+
+
+class RevisionForm(forms.Form):
+    """Optional new values per line (only what changes), and the mandatory reason."""
+
+    comment = forms.CharField(
+        label=_("Reason for the revision"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("The other parties read it before approving or refusing."),
+    )
+
+    def __init__(self, *args, manifest, lines, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.manifest, self.lines = manifest, lines
+        current = [line.treatment_method_id for line in lines if line.treatment_method_id]
+        methods = TreatmentMethod.objects.filter(Q(permits=manifest.permit) | Q(pk__in=current))
+        self.rows = []
+        for line in lines:
+            names = {}
+            names["received_quantity_kg"] = self._add(
+                line, "received_quantity_kg", QuantityField(label=_("New received quantity (kg)"), required=False, min_value=Decimal(0))
+            )
+            if not line.rejected:
+                names["treatment_method"] = self._add(
+                    line,
+                    "treatment_method",
+                    forms.ModelChoiceField(
+                        label=_("New treatment method"), required=False, queryset=methods.distinct().order_by("order", "code"), empty_label=_("unchanged")
+                    ),
+                )
+                names["treated_on"] = self._add(line, "treated_on", forms.DateField(label=_("New treatment date"), required=False, widget=DateInput))
+            names["description"] = self._add(line, "description", forms.CharField(label=_("New description"), required=False, max_length=255))
+            self.rows.append({"line": line, "fields": [self[name] for name in names.values()], "names": names})
+        self.order_fields([*[name for row in self.rows for name in row["names"].values()], "comment"])
+
+    def _add(self, line, field, form_field):
+        name = f"line_{line.pk}_{field}"
+        self.fields[name] = form_field
+        return name
+
+    def clean(self):
+        cleaned = super().clean()
+        received_on = timezone.localtime(self.manifest.received_at).date() if self.manifest.received_at else None
+        today = timezone.localdate()
+        for row in self.rows:
+            name = row["names"].get("treated_on")
+            day = cleaned.get(name) if name else None
+            if day and (day > today or (received_on and day < received_on)):
+                self.add_error(name, _("The treatment date must be between the reception date and today."))
+        return cleaned
+
+    def changes(self):
+        """{line id: {field: value}} with only the values that differ from the current ones."""
+        changes = {}
+        for row in self.rows:
+            line, fields = row["line"], {}
+            for field, name in row["names"].items():
+                value = self.cleaned_data.get(name)
+                if isinstance(value, str):
+                    value = value.strip()
+                if value in (None, ""):
+                    continue
+                if isinstance(value, Decimal):
+                    value = value.quantize(Decimal("0.01"))
+                current = getattr(line, field)
+                if value != current:
+                    fields[field] = value
+            if fields:
+                changes[line.pk] = fields
+        return changes
+
+    def has_line_errors(self):
+        return any(self.errors.get(name) for row in self.rows for name in row["names"].values())
+
+
+class DecisionForm(forms.Form):
+    DECISIONS = (("approve", _("Approve")), ("refuse", _("Refuse")))
+
+    decision = forms.ChoiceField(label=_("Decision"), choices=DECISIONS, widget=forms.HiddenInput)
+    comment = forms.CharField(
+        label=_("Comment"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Required when you refuse."),
+    )
+
+
+__all__ = [
+    "LINE_PREFIX",
+    "CancelForm",
+    "DecisionForm",
+    "LineFormSet",
+    "ManifestForm",
+    "RevisionForm",
+    "SignForm",
+    "line_initial",
+    "waste_code_suggestions",
+]

@@ -1,0 +1,411 @@
+"""Read queries of the manifest pages: the list, the detail page's pieces, the actions a user may take now,
+the officials' lists and the notifications. Writes are in manifests.services."""
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from django.db.models import DecimalField, Exists, OuterRef, Q, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from accounts import policy
+from accounts.models import AuditEvent, Membership, Organisation, Site
+
+from .content import content_hash, manifest_content
+from .models import (
+    ManifestLine,
+    Notification,
+    Revision,
+    Status,
+    TreatmentMethod,
+    WasteCode,
+)
+from .services import REVISABLE_FIELDS, acting_party, party_organisations
+
+Role = Membership.Role
+ACT_ROLES = frozenset({Role.ADMIN, Role.MEMBER})
+TRANSPORT_ROLES = frozenset({Role.DRIVER, Role.MEMBER, Role.ADMIN})
+READ_ROLES = frozenset({Role.ADMIN, Role.MEMBER, Role.VIEWER})
+CLOSED = (Status.COMPLETED, Status.REJECTED, Status.CANCELLED)
+LIST_RELATED = ("generator", "generator_site", "facility", "facility_site", "transporter")
+
+
+# --- list ----------------------------------------------------------------------------------------------
+
+
+def _total_kg():
+    """Declared total of a manifest's lines, as a correlated subquery: only the rows of the page pay for it,
+    and filters joining the lines cannot multiply it."""
+    totals = (
+        ManifestLine.objects.filter(manifest=OuterRef("pk"))
+        .order_by()
+        .values("manifest")
+        .annotate(total=Sum("quantity_kg"))
+        .values("total")
+    )
+    return Coalesce(Subquery(totals, output_field=DecimalField(max_digits=14, decimal_places=2)), Value(Decimal(0)))
+
+
+def manifest_list(user):
+    """The manifests the user may see, newest first, with what a list row shows (no query per row)."""
+    return (
+        policy.visible_manifests(user)
+        .select_related(*LIST_RELATED)
+        .annotate(total_kg=_total_kg())
+        .order_by("-created_at", "-id")
+    )
+
+
+def preparing_sites(user):
+    """Sites from which the user may prepare a manifest: a generator's own sites, a facility's own sites."""
+    return policy.actable_sites(user).filter(Q(organisation__is_generator=True) | Q(organisation__is_facility=True))
+
+
+def can_create(user):
+    return preparing_sites(user).exists()
+
+
+# --- the draft form's choices --------------------------------------------------------------------------
+
+
+def active_generator_sites():
+    return Site.objects.filter(active=True, organisation__active=True, organisation__is_generator=True).select_related("organisation")
+
+
+def active_facility_sites():
+    return Site.objects.filter(active=True, organisation__active=True, organisation__is_facility=True).select_related("organisation")
+
+
+def active_transporters():
+    return Organisation.objects.filter(active=True, is_transporter=True).order_by("name")
+
+
+def draft_choices(user):
+    """(generator sites, facility sites) offered on the draft form.
+
+    Generator staff: their own generator sites, any active facility. Facility staff preparing on a
+    generator's behalf: any active generator site, their own facility sites. Someone in both kinds of
+    organisation gets the union; the services decide who prepares from the pair chosen.
+    """
+    actable = policy.actable_sites(user)
+    own_generator = actable.filter(organisation__is_generator=True)
+    own_facility = actable.filter(organisation__is_facility=True)
+    has_generator, has_facility = own_generator.exists(), own_facility.exists()
+    generator_sites = active_generator_sites() if has_facility else own_generator
+    facility_sites = active_facility_sites() if has_generator else own_facility
+    order = ("organisation__name", "name")
+    return generator_sites.order_by(*order), facility_sites.order_by(*order)
+
+
+def valid_permits(facility_sites, on_date):
+    from accounts.models import Permit
+
+    return Permit.objects.filter(site__in=facility_sites, valid_until__gte=on_date).select_related("site").order_by("site__name", "number")
+
+
+def search_waste_codes(query, limit=20):
+    """Current catalog codes matching the start of the code (digits with or without spaces) or a name."""
+    from .filters import normalise_code
+
+    query = " ".join((query or "").split())
+    codes = WasteCode.objects.current().order_by("code")
+    if not query:
+        return codes[:limit]
+    return codes.filter(
+        Q(code__startswith=normalise_code(query)) | Q(name_vi__icontains=query) | Q(name_en__icontains=query)
+    )[:limit]
+
+
+# --- detail ----------------------------------------------------------------------------------------------
+
+
+def manifest_lines(manifest):
+    return list(
+        manifest.lines.select_related("waste_code", "received_waste_code", "treatment_method").order_by("position")
+    )
+
+
+def line_totals(lines):
+    """Sums per column over the lines; None for a column with no value on any line."""
+
+    def total(name):
+        values = [getattr(line, name) for line in lines if getattr(line, name) is not None]
+        return sum(values, Decimal(0)) if values else None
+
+    return {
+        "quantity_kg": total("quantity_kg"),
+        "pickup_quantity_kg": total("pickup_quantity_kg"),
+        "received_quantity_kg": total("received_quantity_kg"),
+        "packaging_count": sum(line.packaging_count for line in lines),
+    }
+
+
+def signing_hash(manifest):
+    """The hash the generator signs: the canonical content as it stands (services.sign hashes the same)."""
+    return content_hash(manifest_content(manifest))
+
+
+EVENT_ROLE_LABELS = {
+    "company_code": pgettext_lazy("event role", "company signature code"),
+    "system": pgettext_lazy("event role", "system"),
+}
+
+
+def _event_label(action):
+    from .verification import EVENT_LABELS
+
+    return EVENT_LABELS.get(action, action)
+
+
+def _event_note(event):
+    data = event.data or {}
+    for key in ("reason", "comment", "vehicle"):
+        if data.get(key):
+            return str(data[key])
+    return ""
+
+
+def timeline(manifest):
+    """The manifest's audit events in order, each with a translated label, role and short note."""
+    roles = dict(Membership.Role.choices) | EVENT_ROLE_LABELS
+    events = list(AuditEvent.objects.filter(chain=manifest.chain).select_related("actor", "organisation").order_by("seq"))
+    for event in events:
+        event.label = _event_label(event.action)
+        event.role_label = roles.get(event.role, event.role)
+        event.note = _event_note(event)
+    return events
+
+
+def revisions(manifest):
+    return list(
+        manifest.revisions.select_related("requested_by", "requested_by_org")
+        .prefetch_related("decisions__organisation", "decisions__decided_by")
+        .order_by("-requested_at", "-id")
+    )
+
+
+# --- revisions: proposed values against current ones ----------------------------------------------------
+
+FIELD_LABELS = {
+    "received_quantity_kg": _("Received quantity (kg)"),
+    "treatment_method": _("Treatment method"),
+    "treated_on": _("Treated on"),
+    "description": _("Waste description"),
+}
+
+
+@dataclass(frozen=True)
+class Change:
+    line: ManifestLine
+    field: str
+    label: str
+    current: str
+    proposed: str
+
+
+def _display(field, value, methods):
+    from django.utils.formats import date_format, localize
+
+    if value in (None, ""):
+        return "–"
+    if field == "treatment_method":
+        code = value.code if isinstance(value, TreatmentMethod) else value
+        method = methods.get(code)
+        return str(method) if method else code
+    if field == "treated_on":
+        day = value if isinstance(value, date) else date.fromisoformat(value)
+        return date_format(day, "SHORT_DATE_FORMAT")
+    if field == "received_quantity_kg":
+        return localize(Decimal(value))
+    return str(value)
+
+
+def revision_changes(revision, lines):
+    """One row per proposed value: line, field, current value, proposed value (both shown as text)."""
+    by_id = {str(line.pk): line for line in lines}
+    methods = {m.code: m for m in TreatmentMethod.objects.all()}
+    rows = []
+    for line_id, fields in (revision.changes or {}).get("lines", {}).items():
+        line = by_id.get(str(line_id))
+        if line is None:
+            continue
+        for field in REVISABLE_FIELDS:
+            if field in fields:
+                rows.append(
+                    Change(
+                        line=line,
+                        field=field,
+                        label=FIELD_LABELS[field],
+                        current=_display(field, getattr(line, field), methods),
+                        proposed=_display(field, fields[field], methods),
+                    )
+                )
+    return sorted(rows, key=lambda row: (row.line.position, REVISABLE_FIELDS.index(row.field)))
+
+
+def deciding_organisation(user, revision, manifest=None):
+    """The party organisation for which the user may still approve or refuse the revision, or None."""
+    manifest = manifest or revision.manifest
+    if revision.state != Revision.State.PENDING:
+        return None
+    decided = {decision.organisation_id for decision in revision.decisions.all()}
+    for org in party_organisations(manifest):
+        if org.pk not in decided and policy.role_in(user, org) in ACT_ROLES:
+            return org
+    return None
+
+
+def pending_revision(manifest):
+    return next((r for r in revisions(manifest) if r.state == Revision.State.PENDING), None)
+
+
+# --- what the user may do now ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Action:
+    name: str
+    label: str
+    url: str
+    post: bool = False
+    style: str = "secondary"
+
+
+def _acts_at(user, site_id):
+    """Whether the user may act for the site; the ids are read once per request (like policy.scope_for)."""
+    ids = getattr(user, "_hwms_actable_site_ids", None)
+    if ids is None:
+        ids = frozenset(policy.actable_sites(user).values_list("pk", flat=True))
+        user._hwms_actable_site_ids = ids
+    return site_id in ids
+
+
+def _prepares(user, manifest):
+    """Admin/member of the preparing organisation, acting for the site through which it prepared."""
+    if policy.role_in(user, manifest.prepared_by_id) not in ACT_ROLES:
+        return False
+    site_id = manifest.generator_site_id if manifest.prepared_by_id == manifest.generator_id else manifest.facility_site_id
+    return _acts_at(user, site_id)
+
+
+def _signs(user, manifest):
+    return policy.role_in(user, manifest.generator_id) in ACT_ROLES and _acts_at(user, manifest.generator_site_id)
+
+
+def _cancels(user, manifest):
+    orgs = [manifest.generator_id] if manifest.status == Status.READY else [manifest.generator_id, manifest.prepared_by_id]
+    return any(policy.role_in(user, org) in ACT_ROLES for org in orgs)
+
+
+def _transports(user, manifest):
+    return policy.role_in(user, manifest.transporter_id) in TRANSPORT_ROLES
+
+
+def _treats(user, manifest):
+    return policy.role_in(user, manifest.facility_id) in ACT_ROLES and _acts_at(user, manifest.facility_site_id)
+
+
+def _certificate(user, manifest):
+    from .views.documents import can_download_certificate
+
+    return can_download_certificate(user, manifest)
+
+
+# name → (statuses in which it applies, who may do it). The detail page shows the allowed ones; the
+# pages behind them check the same rule: the role first (403), then the status (back with a message).
+RULES = {
+    "edit": ((Status.DRAFT,), _prepares),
+    "import_lines": ((Status.DRAFT,), _prepares),
+    "seal": ((Status.DRAFT,), _prepares),
+    "sign": ((Status.DRAFT, Status.SEALED), _signs),
+    "pickup": ((Status.SEALED, Status.READY), _transports),
+    "deliver": ((Status.IN_TRANSIT,), _transports),
+    "receive": ((Status.IN_TRANSIT, Status.DELIVERED), _treats),
+    "treat": ((Status.RECEIVED,), _treats),
+    "cancel": ((Status.DRAFT, Status.SEALED, Status.READY), _cancels),
+    "request_revision": ((Status.COMPLETED,), lambda user, m: acting_party(user, m) is not None),
+    "certificate": ((Status.COMPLETED,), _certificate),
+    "pdf": (tuple(Status.values), lambda user, m: True),
+}
+
+LABELS = {
+    "edit": _("Edit the draft"),
+    "import_lines": _("Import lines from Excel"),
+    "seal": _("Send for the generator's signature"),
+    "sign": _("Sign the handover"),
+    "pickup": _("Confirm the pickup"),
+    "deliver": _("Confirm the delivery"),
+    "receive": _("Receive"),
+    "treat": _("Record treatment"),
+    "cancel": _("Cancel the manifest"),
+    "request_revision": _("Propose a revision"),
+    "certificate": _("Completion certificate"),
+    "pdf": _("PDF copy"),
+}
+
+URL_NAMES = {"request_revision": "revision_create"}
+STYLES = {"sign": "primary", "pickup": "primary", "deliver": "primary", "receive": "primary", "treat": "primary", "cancel": "danger"}
+
+
+def may(user, manifest, name):
+    """(role allows, status allows) for one action."""
+    statuses, rule = RULES[name]
+    return rule(user, manifest), manifest.status in statuses
+
+
+def available_actions(user, manifest):
+    """The actions the user may take on the manifest now, in the order the detail page shows them."""
+    actions = []
+    for name in RULES:
+        role_ok, status_ok = may(user, manifest, name)
+        if not (role_ok and status_ok):
+            continue
+        if name == "seal" and manifest.prepared_by_id == manifest.generator_id and _signs(user, manifest):
+            # The generator signs directly; sealing is still offered, for a signature on the driver's phone.
+            label = _("Hand over without signing now (signature code on the driver's phone)")
+        else:
+            label = LABELS[name]
+        if name == "request_revision" and manifest.revisions.filter(state=Revision.State.PENDING).exists():
+            continue
+        url = reverse(f"manifests:{URL_NAMES.get(name, name)}", args=[manifest.pk])
+        actions.append(Action(name=name, label=label, url=url, post=name == "seal", style=STYLES.get(name, "secondary")))
+    return actions
+
+
+# --- officials' lists -----------------------------------------------------------------------------------
+
+OVERSIGHT_KINDS = {
+    "discrepancies": _("Discrepancies"),
+    "rejections": _("Rejections"),
+    "overdue": _("Overdue"),
+}
+
+
+def oversight_queryset(user, kind):
+    manifests = policy.visible_manifests(user)
+    if kind == "discrepancies":
+        return manifests.filter(has_discrepancy=True).order_by("-received_at", "-id")
+    if kind == "rejections":
+        rejected_line = ManifestLine.objects.filter(manifest=OuterRef("pk"), rejected=True)
+        return manifests.filter(Q(status=Status.REJECTED) | Exists(rejected_line)).order_by("-received_at", "-id")
+    if kind == "overdue":
+        return manifests.filter(overdue_since__isnull=False).exclude(status__in=CLOSED).order_by("picked_up_at", "id")
+    raise KeyError(kind)
+
+
+def oversight_list(user, kind):
+    return oversight_queryset(user, kind).select_related(*LIST_RELATED, "province").annotate(total_kg=_total_kg())
+
+
+def oversight_counts(user):
+    return {kind: oversight_queryset(user, kind).count() for kind in OVERSIGHT_KINDS}
+
+
+# --- notifications --------------------------------------------------------------------------------------
+
+
+def notifications_for(user):
+    return Notification.objects.filter(user=user).select_related("manifest").order_by("-created_at", "-id")

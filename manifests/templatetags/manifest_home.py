@@ -1,0 +1,22 @@
+"""The manifests block of the home page (the home view lives in accounts, which must not import manifests)."""
+
+from django import template
+from django.db.models import Count, Q
+
+from accounts import policy
+
+from ..models import Status
+
+register = template.Library()
+
+
+@register.inclusion_tag("manifests/partials/home_summary.html")
+def manifest_summary(user):
+    counts = policy.visible_manifests(user).aggregate(
+        total=Count("pk"),
+        **{status: Count("pk", filter=Q(status=status)) for status in Status.values},
+        discrepancies=Count("pk", filter=Q(has_discrepancy=True)),
+        overdue=Count("pk", filter=Q(overdue_since__isnull=False) & ~Q(status__in=[Status.COMPLETED, Status.REJECTED, Status.CANCELLED])),
+    )
+    rows = [(value, label, counts[value]) for value, label in Status.choices if counts[value]]
+    return {"counts": counts, "rows": rows, "can_create": policy.actable_sites(user).exists()}
