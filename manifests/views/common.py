@@ -36,4 +36,37 @@ def already_done_response(request, error: AlreadyDone, url):
     return redirect(url)
 
 
-__all__ = ["AlreadyDone", "TransitionError", "already_done_response", "apply_transition_error", "new_idempotency_key", "request_context"]
+def submit_transition(request, form, call, on_success, replay_url=None):
+    """Run a service call for a valid POSTed form.
+
+    Returns on_success(result) after a success; after a replayed idempotency key, a redirect to
+    replay_url; otherwise None, and the view renders the form again with the errors next to the fields.
+    """
+    if request.method != "POST" or not form.is_valid():
+        return None
+    try:
+        result = call(form.cleaned_data)
+    except AlreadyDone as error:
+        return already_done_response(request, error, replay_url)
+    except TransitionError as error:
+        apply_transition_error(form, error)
+        return None
+    return on_success(result)
+
+
+def success(request, message, url):
+    """Flash a success message and redirect (the usual end of a transition)."""
+    messages.success(request, message)
+    return redirect(url)
+
+
+__all__ = [
+    "AlreadyDone",
+    "TransitionError",
+    "already_done_response",
+    "apply_transition_error",
+    "new_idempotency_key",
+    "request_context",
+    "submit_transition",
+    "success",
+]

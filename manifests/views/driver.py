@@ -20,13 +20,7 @@ from accounts.models import Membership, Organisation
 from .. import services
 from ..forms_transport import DeliverForm, PickupForm
 from ..models import Status
-from .common import (
-    AlreadyDone,
-    TransitionError,
-    already_done_response,
-    apply_transition_error,
-    request_context,
-)
+from .common import request_context, submit_transition, success
 
 Role = Membership.Role
 TRANSPORT_ROLES = frozenset({Role.DRIVER, Role.MEMBER, Role.ADMIN})
@@ -118,30 +112,29 @@ def pickup(request, pk):
     manifest = _manifest_for_transport(request.user, pk)
     lines = _lines(manifest)
     form = PickupForm(request.POST if request.method == "POST" else None, manifest=manifest, lines=lines)
-    if request.method == "POST" and form.is_valid():
-        position = form.position
-        try:
-            services.pickup(
-                request.user,
-                manifest,
-                vehicle=form.cleaned_data["vehicle"],
-                quantities=form.quantities,
-                signature_code=form.cleaned_data.get("signature_code"),
-                idempotency_key=form.cleaned_data.get("idempotency_key") or None,
-                context=request_context(request, **position),
-                **position,
-            )
-        except AlreadyDone as error:
-            return already_done_response(request, error, reverse("manifests:driver_list"))
-        except TransitionError as error:
-            apply_transition_error(form, error)
-        else:
-            messages.success(
-                request,
-                _("Pickup of manifest %(number)s confirmed. Deliver the waste to %(facility)s.")
-                % {"number": manifest.number, "facility": manifest.facility_site.name},
-            )
-            return redirect("manifests:driver_list")
+    done = submit_transition(
+        request,
+        form,
+        lambda data: services.pickup(
+            request.user,
+            manifest,
+            vehicle=data["vehicle"],
+            quantities=form.quantities,
+            signature_code=data.get("signature_code"),
+            idempotency_key=data.get("idempotency_key") or None,
+            context=request_context(request, **form.position),
+            **form.position,
+        ),
+        lambda result: success(
+            request,
+            _("Pickup of manifest %(number)s confirmed. Deliver the waste to %(facility)s.")
+            % {"number": manifest.number, "facility": manifest.facility_site.name},
+            reverse("manifests:driver_list"),
+        ),
+        replay_url=reverse("manifests:driver_list"),
+    )
+    if done:
+        return done
     return render(
         request,
         "manifests/driver/pickup.html",
@@ -154,27 +147,26 @@ def pickup(request, pk):
 def deliver(request, pk):
     manifest = _manifest_for_transport(request.user, pk)
     form = DeliverForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
-        position = form.position
-        try:
-            services.deliver(
-                request.user,
-                manifest,
-                idempotency_key=form.cleaned_data.get("idempotency_key") or None,
-                context=request_context(request, **position),
-                **position,
-            )
-        except AlreadyDone as error:
-            return already_done_response(request, error, reverse("manifests:driver_list"))
-        except TransitionError as error:
-            apply_transition_error(form, error)
-        else:
-            messages.success(
-                request,
-                _("Delivery of manifest %(number)s to %(facility)s confirmed.")
-                % {"number": manifest.number, "facility": manifest.facility_site.name},
-            )
-            return redirect("manifests:driver_list")
+    done = submit_transition(
+        request,
+        form,
+        lambda data: services.deliver(
+            request.user,
+            manifest,
+            idempotency_key=data.get("idempotency_key") or None,
+            context=request_context(request, **form.position),
+            **form.position,
+        ),
+        lambda result: success(
+            request,
+            _("Delivery of manifest %(number)s to %(facility)s confirmed.")
+            % {"number": manifest.number, "facility": manifest.facility_site.name},
+            reverse("manifests:driver_list"),
+        ),
+        replay_url=reverse("manifests:driver_list"),
+    )
+    if done:
+        return done
     return render(
         request,
         "manifests/driver/deliver.html",

@@ -29,7 +29,7 @@ from ..forms import (
     waste_code_suggestions,
 )
 from ..models import SignatureCode
-from .common import TransitionError, apply_transition_error, request_context
+from .common import TransitionError, apply_transition_error, request_context, submit_transition, success
 
 PAGE_SIZE = 25
 
@@ -215,14 +215,18 @@ def sign(request, pk):
     if refused:
         return refused
     form = SignForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.sign(request.user, manifest, form.cleaned_data["password"], context=request_context(request))
-        except TransitionError as error:
-            apply_transition_error(form, error)
-        else:
-            messages.success(request, _("You signed manifest %(number)s. The transporter and the facility are notified.") % {"number": manifest.number})
-            return redirect(detail_url(manifest))
+    done = submit_transition(
+        request,
+        form,
+        lambda data: services.sign(request.user, manifest, data["password"], context=request_context(request)),
+        lambda result: success(
+            request,
+            _("You signed manifest %(number)s. The transporter and the facility are notified.") % {"number": manifest.number},
+            detail_url(manifest),
+        ),
+    )
+    if done:
+        return done
     lines = selectors.manifest_lines(manifest)
     context = {
         "manifest": manifest,
@@ -258,14 +262,14 @@ def cancel(request, pk):
     if refused:
         return refused
     form = CancelForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.cancel(request.user, manifest, form.cleaned_data["reason"], context=request_context(request))
-        except TransitionError as error:
-            apply_transition_error(form, error)
-        else:
-            messages.success(request, _("Manifest %(number)s is cancelled.") % {"number": manifest.number})
-            return redirect(detail_url(manifest))
+    done = submit_transition(
+        request,
+        form,
+        lambda data: services.cancel(request.user, manifest, data["reason"], context=request_context(request)),
+        lambda result: success(request, _("Manifest %(number)s is cancelled.") % {"number": manifest.number}, detail_url(manifest)),
+    )
+    if done:
+        return done
     return render(request, "manifests/cancel.html", {"manifest": manifest, "form": form})
 
 
