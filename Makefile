@@ -31,6 +31,7 @@ run: setup
 # The whole suite. Uses PostgreSQL/Redis when DATABASE_URL/REDIS_URL are set (CI), SQLite otherwise.
 test: install
 	DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
+	$(VENV)/bin/ruff check .
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 messages: install

@@ -6,9 +6,8 @@ The rules changed in 2006, 2011, 2015, 2022 and 2025, so the waste list is versi
 
 from django.core.validators import RegexValidator
 from django.db import models
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 waste_code_validator = RegexValidator(
     r"^\d{2}( \d{2}){0,2}$",
@@ -30,15 +29,15 @@ class BilingualName(models.Model):
     class Meta:
         abstract = True
 
+    def __str__(self):
+        return f"{self.code} – {self.name}"
+
     @property
     def name(self):
         # English users see the English name when one is known.
         if get_language() == "en" and self.name_en:
             return self.name_en
         return self.name_vi
-
-    def __str__(self):
-        return f"{self.code} – {self.name}"
 
 
 class WasteChapter(BilingualName):

@@ -250,6 +250,9 @@ class ManifestSnapshot(models.Model):
         ordering = ["manifest", "version", "id"]
         constraints = [models.UniqueConstraint(fields=["manifest", "version", "step"], name="snapshot_unique_step")]
 
+    def __str__(self):
+        return f"{self.manifest_id} v{self.version} {self.step}"
+
 
 class ManifestCounter(models.Model):
     """Next sequence number per province and year; locked row by row so numbers never repeat."""
@@ -260,6 +263,9 @@ class ManifestCounter(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["province", "year"], name="manifestcounter_unique_province_year")]
+
+    def __str__(self):
+        return f"{self.province_id}/{self.year}: {self.last}"
 
 
 class IdempotencyRecord(models.Model):
@@ -273,6 +279,9 @@ class IdempotencyRecord(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotency_unique_user_key")]
+
+    def __str__(self):
+        return f"{self.action} {self.key}"
 
 
 class SignatureCode(models.Model):
@@ -288,6 +297,9 @@ class SignatureCode(models.Model):
     locked_until = models.DateTimeField(null=True, blank=True)
     rotated_at = models.DateTimeField()
     rotated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+
+    def __str__(self):
+        return str(self.organisation_id)
 
 
 class Revision(models.Model):
@@ -318,6 +330,9 @@ class Revision(models.Model):
             ),
         ]
 
+    def __str__(self):
+        return f"{self.manifest_id} revision {self.pk}"
+
 
 class RevisionDecision(models.Model):
     revision = models.ForeignKey(Revision, on_delete=models.CASCADE, related_name="decisions")
@@ -329,6 +344,9 @@ class RevisionDecision(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["revision", "organisation"], name="revisiondecision_one_per_party")]
+
+    def __str__(self):
+        return f"{self.revision_id}: {self.organisation_id} {self.approved}"
 
 
 class Notification(models.Model):
@@ -359,6 +377,9 @@ class Notification(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["user", "read_at"], name="notification_user_unread")]
+
+    def __str__(self):
+        return f"{self.kind} → {self.user_id}"
 
 
 __all__ = [

@@ -440,7 +440,8 @@ def test_actions_on_a_draft(client, chain, persona, expected):
 def test_actions_follow_the_status_and_the_role(chain):
     w = chain
     m = ready(w)
-    names = lambda user: [a.name for a in selectors.available_actions(user, m)]
+    def names(user):
+        return [a.name for a in selectors.available_actions(user, m)]
     assert names(w.alice) == ["cancel", "pdf"]
     assert names(w.dan) == ["pickup", "pdf"]
     assert names(w.fred) == ["pickup", "pdf"]  # Omega also transports
