@@ -10,10 +10,14 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.models import Jurisdiction, Membership, Organisation, Permit, Site, User, Vehicle
 from gis.models import Province, Ward
-from manifests.models import TreatmentMethod, WasteCode
+from manifests import services
+from manifests.models import Packaging, PhysicalState, TreatmentMethod, WasteCode
+
+GENERATOR = "0101234567"
 
 ORGANISATIONS = [
     # tax code, name, kinds, address
@@ -74,10 +78,15 @@ class Command(BaseCommand):
         password = settings.HWMS_DEMO_PASSWORD
         with transaction.atomic():
             logins = self._load(password)
+            created = self._manifests()
+            code = services.rotate_signature_code(User.objects.get(username="dn_quantri"), Organisation.objects.get(tax_code=GENERATOR))
         self.stdout.write(self.style.SUCCESS(f"Demo data ready. Every demo account's password: {password}"))
         width = max(len(username) for username, _ in logins)
         for username, role in logins:
             self.stdout.write(f"  {username.ljust(width)}  {role}")
+        if created:
+            self.stdout.write(f"{created} demo manifests created, one at each step of the chain.")
+        self.stdout.write(f"Company signature code of {ORGANISATIONS[0][1]} (typed on the driver's phone): {code}")
 
     def _load(self, password):
         organisations = {}
@@ -133,6 +142,67 @@ class Command(BaseCommand):
             admin.save(update_fields=["is_staff", "is_superuser"])
         logins.append((username, label))
         return logins
+
+    def _manifests(self):
+        """One manifest at each step, made through the status machine so that the audit chain is real.
+
+        Only when the demo generator has none yet, so that running the command again adds nothing.
+        """
+        generator = Organisation.objects.get(tax_code=GENERATOR)
+        if generator.generated_manifests.exists():
+            return 0
+        member, driver, clerk = (User.objects.get(username=u) for u in ("dn_nhanvien", "laixe", "xuly"))
+        transporter = Organisation.objects.get(tax_code="0109876543")
+        facility_site = Site.objects.get(name="Khu xử lý Môi trường Xanh Hiệp Phước")
+        permit = facility_site.permits.first()
+        truck = Vehicle.objects.get(plate="29C-456.78")
+        codes = {code.code: code for code in WasteCode.objects.current()}
+        incineration = TreatmentMethod.objects.get(code="TĐ")
+        today = timezone.localdate()
+
+        def line(code, description, state, packaging, count, kg):
+            return services.LineInput(codes[code], description, state, packaging, count, Decimal(kg))
+
+        def draft(site_name, lines):
+            return services.create_draft(
+                member,
+                generator_site=Site.objects.get(name=site_name),
+                facility_site=facility_site,
+                permit=permit,
+                transporter=transporter,
+                planned_pickup_date=today,
+                lines=lines,
+            )
+
+        oil = line("17 02 03", "Dầu nhớt thải từ máy ép", PhysicalState.LIQUID, Packaging.DRUM, 4, "720")
+        lamps = line("16 01 06", "Bóng đèn huỳnh quang hỏng", PhysicalState.SOLID, Packaging.BOX, 3, "45.5")
+        rags = line("18 02 01", "Giẻ lau dính dầu", PhysicalState.SOLID, Packaging.BAG, 10, "130")
+        password = settings.HWMS_DEMO_PASSWORD
+
+        draft("Nhà máy Sao Mai Hà Nội", [oil, rags])  # stays a draft
+        services.seal(member, draft("Nhà máy Sao Mai Bắc Ninh", [lamps]))  # awaits the code on the driver's phone
+        services.sign(member, draft("Nhà máy Sao Mai Hà Nội", [oil]), password)  # ready for pickup
+
+        def picked_up(site_name, lines):
+            manifest = services.sign(member, draft(site_name, lines), password)
+            quantities = {line.pk: line.quantity_kg for line in manifest.lines.all()}
+            return services.pickup(driver, manifest, vehicle=truck, quantities=quantities, latitude=Decimal("21.1299"), longitude=Decimal("105.7821"), accuracy_m=Decimal("15"))
+
+        picked_up("Kho Sao Mai Hải Phòng", [rags])  # in transit
+        received = picked_up("Nhà máy Sao Mai Bắc Ninh", [oil, lamps])
+        first, second = received.lines.all()
+        services.receive(
+            clerk,
+            received,
+            lines={
+                first.pk: {"received_quantity_kg": Decimal("650"), "comment": "Thiếu 70 kg so với khai báo (cân tại cổng nhà máy)."},
+                second.pk: {"received_quantity_kg": second.quantity_kg},
+            },
+        )
+        completed = picked_up("Nhà máy Sao Mai Hà Nội", [oil, rags])
+        services.receive(clerk, completed, lines={line.pk: {"received_quantity_kg": line.quantity_kg} for line in completed.lines.all()})
+        services.treat(clerk, completed, lines={line.pk: {"treatment_method": incineration, "treated_on": today} for line in completed.lines.all()})
+        return 6
 
     def _user(self, username, full_name, password):
         user, created = User.objects.get_or_create(username=username, defaults={"full_name": full_name, "email": f"{username}@demo.hwms.vn"})
