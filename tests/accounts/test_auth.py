@@ -102,3 +102,22 @@ def test_home_page_fits_the_role(client, world, persona, expected, absent):
         assert text in page
     for text in absent:
         assert text not in page
+
+
+def test_production_settings_pass_the_deploy_checks_and_require_a_secret_key(tmp_path):
+    """DEBUG off: a real SECRET_KEY is required, and `check --deploy` is clean."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "HWMS_TESTING", "SECRET_KEY", "DATABASE_URL", "REDIS_URL")}
+    env["SQLITE_PATH"] = str(tmp_path / "db.sqlite3")
+    from django.conf import settings
+
+    run = dict(env=env, capture_output=True, text=True, cwd=settings.BASE_DIR)
+    missing = subprocess.run([sys.executable, "manage.py", "check"], **run)
+    assert missing.returncode != 0 and "SECRET_KEY" in missing.stderr
+    env.update(SECRET_KEY="x" * 20 + "production-secret-key-0123456789", ALLOWED_HOSTS="hwms.example.vn")
+    run["env"] = env
+    deploy = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"], **run)
+    assert deploy.returncode == 0, deploy.stderr
