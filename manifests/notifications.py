@@ -1,6 +1,7 @@
 """Who hears about what: in-portal notifications, e-mailed by Celery once the transaction commits."""
 
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.models import Jurisdiction, Membership
 
@@ -50,6 +51,11 @@ def notify(manifest, kind, organisation_ids, officials=False):
 
 def unread_count(user):
     return Notification.objects.filter(user=user, read_at__isnull=True).count()
+
+
+def mark_all_read(user):
+    """One UPDATE (atomic by itself); reading one's notices is not a change of any manifest."""
+    return Notification.objects.filter(user=user, read_at__isnull=True).update(read_at=timezone.now())
 
 
 __all__ = ["Kind", "notify", "recipients", "unread_count"]

@@ -5,13 +5,11 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import path
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
-from .. import selectors
-from ..models import Notification
+from .. import notifications, selectors
 
 PAGE_SIZE = 25
 
@@ -20,14 +18,13 @@ PAGE_SIZE = 25
 @require_GET
 def notification_list(request):
     page = Paginator(selectors.notifications_for(request.user), PAGE_SIZE).get_page(request.GET.get("page"))
-    unread = Notification.objects.filter(user=request.user, read_at__isnull=True).count()
-    return render(request, "manifests/notifications.html", {"page": page, "unread": unread})
+    return render(request, "manifests/notifications.html", {"page": page, "unread": notifications.unread_count(request.user)})
 
 
 @login_required
 @require_POST
 def mark_all_read(request):
-    count = Notification.objects.filter(user=request.user, read_at__isnull=True).update(read_at=timezone.now())
+    count = notifications.mark_all_read(request.user)
     if count:
         messages.success(
             request,
