@@ -722,14 +722,23 @@ def _apply_revision(manifest, revision, actor, organisation, context):
                 line.received_quantity_kg = Decimal(value)
             else:
                 setattr(line, name, value)
+        if not line.rejected and line.received_quantity_kg is not None:
+            # A revised weight is judged like the weighing at reception; the revision's reason explains it.
+            line.discrepancy = is_discrepancy(line, line.received_quantity_kg, line.received_waste_code)
+            if line.discrepancy and not line.discrepancy_comment:
+                line.discrepancy_comment = revision.comment
         line.save()
     manifest.version += 1
-    manifest.save(update_fields=["version", "updated_at"])
+    had_discrepancy = manifest.has_discrepancy
+    manifest.has_discrepancy = any(line.discrepancy for line in lines.values())
+    manifest.save(update_fields=["version", "has_discrepancy", "updated_at"])
     _snapshot(manifest, "revision")
     revision.state, revision.decided_at = Revision.State.APPROVED, timezone.now()
     revision.save(update_fields=["state", "decided_at"])
     _record(manifest, "revision.applied", actor, organisation, policy.role_in(actor, organisation) or "", {"revision": revision.pk, "version": manifest.version}, context)
     notifications.notify(manifest, notifications.Kind.REVISION_DECIDED, [org.pk for org in party_organisations(manifest)])
+    if manifest.has_discrepancy and not had_discrepancy:
+        notifications.notify(manifest, notifications.Kind.DISCREPANCY, [manifest.generator_id, manifest.transporter_id], officials=True)
 
 
 # --- overdue -----------------------------------------------------------------------------------------

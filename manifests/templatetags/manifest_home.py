@@ -6,6 +6,7 @@ from django.db.models import Count, Q
 from accounts import policy
 
 from ..models import Status
+from ..selectors import can_create
 
 register = template.Library()
 
@@ -19,4 +20,11 @@ def manifest_summary(user):
         overdue=Count("pk", filter=Q(overdue_since__isnull=False) & ~Q(status__in=[Status.COMPLETED, Status.REJECTED, Status.CANCELLED])),
     )
     rows = [(value, label, counts[value]) for value, label in Status.choices if counts[value]]
-    return {"counts": counts, "rows": rows, "can_create": policy.actable_sites(user).exists()}
+    return {
+        "counts": counts,
+        "rows": rows,
+        # The same rule as the create view, so the button never leads to a 403.
+        "can_create": can_create(user),
+        "drives": bool(policy.organisations_with(user, "transporter", {policy.Role.DRIVER, policy.Role.MEMBER, policy.Role.ADMIN})),
+        "receives": bool(policy.organisations_with(user, "facility", {policy.Role.ADMIN, policy.Role.MEMBER, policy.Role.VIEWER})),
+    }

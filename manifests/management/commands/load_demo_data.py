@@ -188,8 +188,11 @@ class Command(BaseCommand):
             quantities = {line.pk: line.quantity_kg for line in manifest.lines.all()}
             return services.pickup(driver, manifest, vehicle=truck, quantities=quantities, latitude=Decimal("21.1299"), longitude=Decimal("105.7821"), accuracy_m=Decimal("15"))
 
+        def delivered(site_name, lines):
+            return services.deliver(driver, picked_up(site_name, lines), latitude=Decimal("10.6167"), longitude=Decimal("106.7433"))
+
         picked_up("Kho Sao Mai Hải Phòng", [rags])  # in transit
-        received = picked_up("Nhà máy Sao Mai Bắc Ninh", [oil, lamps])
+        received = delivered("Nhà máy Sao Mai Bắc Ninh", [oil, lamps])
         first, second = received.lines.all()
         services.receive(
             clerk,
@@ -199,7 +202,7 @@ class Command(BaseCommand):
                 second.pk: {"received_quantity_kg": second.quantity_kg},
             },
         )
-        completed = picked_up("Nhà máy Sao Mai Hà Nội", [oil, rags])
+        completed = delivered("Nhà máy Sao Mai Hà Nội", [oil, rags])
         services.receive(clerk, completed, lines={line.pk: {"received_quantity_kg": line.quantity_kg} for line in completed.lines.all()})
         services.treat(clerk, completed, lines={line.pk: {"treatment_method": incineration, "treated_on": today} for line in completed.lines.all()})
         return 6
