@@ -110,7 +110,7 @@ def test_production_settings_pass_the_deploy_checks_and_require_a_secret_key(tmp
     import subprocess
     import sys
 
-    env = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "HWMS_TESTING", "SECRET_KEY", "DATABASE_URL", "REDIS_URL")}
+    env = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "HWMS_TESTING", "SECRET_KEY", "DATABASE_URL", "REDIS_URL", "DJANGO_ALLOW_ASYNC_UNSAFE")}
     env["SQLITE_PATH"] = str(tmp_path / "db.sqlite3")
     from django.conf import settings
 
