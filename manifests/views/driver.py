@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts import policy
-from accounts.models import Membership, Organisation
+from accounts.models import Membership
 
 from .. import services
 from ..forms_transport import DeliverForm, PickupForm
@@ -31,11 +31,7 @@ SECTION_LIMIT = 50
 
 def transporter_ids(user):
     """The transporter organisations the user drives or works for."""
-    roles = policy.scope_for(user).roles
-    ids = [org_id for org_id, role in roles.items() if role in TRANSPORT_ROLES]
-    if not ids:
-        return []
-    return list(Organisation.objects.filter(pk__in=ids, is_transporter=True, active=True).values_list("pk", flat=True))
+    return [org.pk for org in policy.organisations_with(user, "transporter", TRANSPORT_ROLES)]
 
 
 def driver_manifests(user):
