@@ -22,6 +22,9 @@ from .models import Jurisdiction, Membership, Organisation, Site
 Role = Membership.Role
 ACT_ROLES = frozenset({Role.ADMIN, Role.MEMBER})
 ALL_ROLES = frozenset(Role.values)
+# Who works the transport (drivers and the transporter's staff); who follows an organisation's manifests.
+TRANSPORT_ROLES = frozenset({Role.DRIVER, Role.MEMBER, Role.ADMIN})
+FOLLOW_ROLES = frozenset({Role.ADMIN, Role.MEMBER, Role.VIEWER})
 
 
 @dataclass

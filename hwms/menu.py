@@ -25,9 +25,9 @@ class MenuItem:
 def menu_for(user):
     scope = policy.scope_for(user)
     items = [MenuItem(_("Home"), reverse("home"), "home")]
-    if policy.organisations_with(user, "transporter", {Role.DRIVER, Role.MEMBER, Role.ADMIN}):
+    if policy.organisations_with(user, "transporter", policy.TRANSPORT_ROLES):
         items.append(MenuItem(_("Pickups"), reverse("manifests:driver_list"), "pickups"))
-    if policy.organisations_with(user, "facility", {Role.ADMIN, Role.MEMBER, Role.VIEWER}):
+    if policy.organisations_with(user, "facility", policy.FOLLOW_ROLES):
         items.append(MenuItem(_("Incoming waste"), reverse("manifests:incoming"), "incoming"))
     if scope.roles or scope.is_official or scope.is_admin:
         items.append(MenuItem(_("Manifests"), reverse("manifests:list"), "manifests"))

@@ -26,9 +26,9 @@ from .models import (
 from .services import REVISABLE_FIELDS, acting_party, party_organisations
 
 Role = Membership.Role
-ACT_ROLES = frozenset({Role.ADMIN, Role.MEMBER})
-TRANSPORT_ROLES = frozenset({Role.DRIVER, Role.MEMBER, Role.ADMIN})
-READ_ROLES = frozenset({Role.ADMIN, Role.MEMBER, Role.VIEWER})
+ACT_ROLES = policy.ACT_ROLES
+TRANSPORT_ROLES = policy.TRANSPORT_ROLES
+READ_ROLES = policy.FOLLOW_ROLES
 CLOSED = (Status.COMPLETED, Status.REJECTED, Status.CANCELLED)
 LIST_RELATED = ("generator", "generator_site", "facility", "facility_site", "transporter")
 

@@ -396,7 +396,7 @@ def _pickup(actor, manifest, vehicle, quantities, latitude, longitude, accuracy_
     _claim_idempotency(actor, idempotency_key, "pickup", manifest.pk)
     manifest = _lock(manifest)
     _require_status(manifest, Status.SEALED, Status.READY)
-    role = _acting_role(actor, manifest.transporter, {Role.DRIVER, Role.MEMBER, Role.ADMIN}, _("Only the transporter's staff may confirm the pickup."))
+    role = _acting_role(actor, manifest.transporter, policy.TRANSPORT_ROLES, _("Only the transporter's staff may confirm the pickup."))
     if vehicle is None or vehicle.organisation_id != manifest.transporter_id:
         raise TransitionError(_("Choose one of your organisation's vehicles."), field="vehicle")
     if not Vehicle.objects.filter(pk=vehicle.pk, active=True).exists():
@@ -439,7 +439,7 @@ def deliver(actor, manifest, *, latitude=None, longitude=None, accuracy_m=None, 
     _claim_idempotency(actor, idempotency_key, "deliver", manifest.pk)
     manifest = _lock(manifest)
     _require_status(manifest, Status.IN_TRANSIT)
-    role = _acting_role(actor, manifest.transporter, {Role.DRIVER, Role.MEMBER, Role.ADMIN}, _("Only the transporter's staff may confirm the delivery."))
+    role = _acting_role(actor, manifest.transporter, policy.TRANSPORT_ROLES, _("Only the transporter's staff may confirm the delivery."))
     manifest.status = Status.DELIVERED
     manifest.delivered_at = timezone.now()
     manifest.save(update_fields=["status", "delivered_at", "updated_at"])

@@ -25,6 +25,6 @@ def manifest_summary(user):
         "rows": rows,
         # The same rule as the create view, so the button never leads to a 403.
         "can_create": can_create(user),
-        "drives": bool(policy.organisations_with(user, "transporter", {policy.Role.DRIVER, policy.Role.MEMBER, policy.Role.ADMIN})),
-        "receives": bool(policy.organisations_with(user, "facility", {policy.Role.ADMIN, policy.Role.MEMBER, policy.Role.VIEWER})),
+        "drives": bool(policy.organisations_with(user, "transporter", policy.TRANSPORT_ROLES)),
+        "receives": bool(policy.organisations_with(user, "facility", policy.FOLLOW_ROLES)),
     }

@@ -20,8 +20,8 @@ from ..pdf import render_certificate_pdf, render_manifest_pdf
 
 Role = Membership.Role
 # Roles of the generator or the facility that receive the completion certificate (drivers have their own pages).
-CERTIFICATE_ROLES = frozenset({Role.ADMIN, Role.MEMBER, Role.VIEWER})
-TRANSPORT_ROLES = frozenset({Role.DRIVER, Role.MEMBER, Role.ADMIN})
+CERTIFICATE_ROLES = policy.FOLLOW_ROLES
+TRANSPORT_ROLES = policy.TRANSPORT_ROLES
 TO_PICK_UP = (Status.SEALED, Status.READY)
 
 

@@ -23,7 +23,7 @@ from ..models import Status
 from .common import request_context, submit_transition, success
 
 Role = Membership.Role
-TRANSPORT_ROLES = frozenset({Role.DRIVER, Role.MEMBER, Role.ADMIN})
+TRANSPORT_ROLES = policy.TRANSPORT_ROLES
 TO_PICK_UP = (Status.SEALED, Status.READY)
 # Phones on slow networks: each section shows at most this many; the rest is reachable by number.
 SECTION_LIMIT = 50

@@ -21,13 +21,12 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts import policy
-from accounts.models import Membership
 
 from .. import excel, services
 from ..models import Manifest, Status
 from .common import TransitionError, request_context
 
-ACT_ROLES = frozenset({Membership.Role.ADMIN, Membership.Role.MEMBER})
+ACT_ROLES = policy.ACT_ROLES
 
 
 def _url(name, *args, fallback="home"):

@@ -24,8 +24,8 @@ from ..models import Status
 from .common import TransitionError, apply_transition_error, request_context
 
 Role = Membership.Role
-READ_ROLES = frozenset({Role.ADMIN, Role.MEMBER, Role.VIEWER})
-ACT_ROLES = frozenset({Role.ADMIN, Role.MEMBER})
+READ_ROLES = policy.FOLLOW_ROLES
+ACT_ROLES = policy.ACT_ROLES
 COMING = (Status.READY, Status.IN_TRANSIT, Status.DELIVERED)
 PENDING = (Status.RECEIVED,)
 RECEIVABLE = (Status.IN_TRANSIT, Status.DELIVERED)
