@@ -9,7 +9,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
-from .models import AuditEvent
+from .models import AuditEvent, AuditHead
 
 
 @dataclass(frozen=True)
@@ -68,17 +68,23 @@ def _quantize(value, places):
     return None if value is None else Decimal(value).quantize(Decimal(places))
 
 
+def _lock_head(chain):
+    """The chain's head row, locked for the rest of the transaction (created empty for a new chain)."""
+    AuditHead.objects.bulk_create([AuditHead(chain=chain)], ignore_conflicts=True)
+    return AuditHead.objects.select_for_update().get(chain=chain)
+
+
 def record(chain, action, *, actor=None, organisation=None, role="", data=None, context=NO_CONTEXT):
     """Append one event to `chain`. Call inside the transaction that makes the change.
 
-    The caller holds a lock on the subject (select_for_update on the manifest or organisation row), so
-    appends to one chain are serialised; the UNIQUE(chain, seq) constraint catches any writer that is not.
+    The chain's head row is locked first, so appends to one chain are serialised whatever the caller locked;
+    the head moves to the new event in the same transaction.
     """
     assert transaction.get_connection().in_atomic_block, "audit.record must run inside transaction.atomic"
-    last = AuditEvent.objects.filter(chain=chain).order_by("-seq").only("seq", "hash").first()
+    head = _lock_head(chain)
     event = AuditEvent(
         chain=chain,
-        seq=(last.seq + 1) if last else 1,
+        seq=head.seq + 1,
         action=action,
         actor=actor if getattr(actor, "is_authenticated", False) else None,
         organisation=organisation,
@@ -91,22 +97,43 @@ def record(chain, action, *, actor=None, organisation=None, role="", data=None, 
         longitude=_quantize(context.longitude, "0.000001"),
         accuracy_m=_quantize(context.accuracy_m, "0.1"),
         data=json.loads(json.dumps(data or {}, default=str)),
-        prev_hash=last.hash if last else "",
+        prev_hash=head.hash,
     )
     event.hash = compute_hash(event)
     event.save(force_insert=True)
+    head.seq, head.hash = event.seq, event.hash
+    head.save(update_fields=["seq", "hash"])
     return event
 
 
 def verify_chains(chains=None):
-    """Return (checked_count, first_problem or None). A problem names the chain, seq and what is wrong."""
-    qs = AuditEvent.objects.order_by("chain", "seq")
+    """Return (checked_count, first_problem or None). A problem names the chain, seq and what is wrong.
+
+    Each chain is re-hashed link by link, and its last event must be the one its head records: an event
+    deleted from the end of a chain, or a chain deleted whole, is reported like a broken link.
+    """
+    events = AuditEvent.objects.order_by("chain", "seq")
+    heads = AuditHead.objects.order_by("chain")
     if chains is not None:
-        qs = qs.filter(chain__in=chains)
+        events, heads = events.filter(chain__in=chains), heads.filter(chain__in=chains)
+    expected = {head.chain: (head.seq, head.hash) for head in heads.iterator(chunk_size=5000)}
     checked = 0
     previous_chain, previous_hash, expected_seq = None, "", 1
-    for event in qs.iterator(chunk_size=2000):
+
+    def tail_problem(chain, last_seq, last_hash):
+        head_seq, head_hash = expected.pop(chain, (None, None))
+        if head_seq is None:
+            return f"{chain}: no chain head recorded for this chain"
+        if head_seq != last_seq or head_hash != last_hash:
+            return f"{chain}: events missing at the end (the head records #{head_seq}, the last event is #{last_seq})"
+        return None
+
+    for event in events.iterator(chunk_size=2000):
         if event.chain != previous_chain:
+            if previous_chain is not None:
+                problem = tail_problem(previous_chain, expected_seq - 1, previous_hash)
+                if problem:
+                    return checked, problem
             previous_chain, previous_hash, expected_seq = event.chain, "", 1
         if event.seq != expected_seq:
             return checked, f"{event.chain}: missing event before #{event.seq} (expected #{expected_seq})"
@@ -116,4 +143,11 @@ def verify_chains(chains=None):
             return checked, f"{event.chain}#{event.seq}: content does not match its hash"
         previous_hash, expected_seq = event.hash, expected_seq + 1
         checked += 1
+    if previous_chain is not None:
+        problem = tail_problem(previous_chain, expected_seq - 1, previous_hash)
+        if problem:
+            return checked, problem
+    for chain, (head_seq, _hash) in sorted(expected.items()):
+        if head_seq:
+            return checked, f"{chain}: every event of the chain is missing (the head records #{head_seq})"
     return checked, None

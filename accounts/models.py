@@ -195,10 +195,10 @@ class Permit(models.Model):
     valid_from = models.DateField(_("valid from"))
     valid_until = models.DateField(_("valid until"))
     waste_codes = models.ManyToManyField(
-        "manifests.WasteCode", blank=True, related_name="permits", verbose_name=_("permitted waste codes")
+        "catalog.WasteCode", blank=True, related_name="permits", verbose_name=_("permitted waste codes")
     )
     treatment_methods = models.ManyToManyField(
-        "manifests.TreatmentMethod", blank=True, related_name="permits", verbose_name=_("permitted treatment methods")
+        "catalog.TreatmentMethod", blank=True, related_name="permits", verbose_name=_("permitted treatment methods")
     )
     yearly_capacity_kg = models.DecimalField(
         _("yearly capacity (kg)"), max_digits=14, decimal_places=2, validators=[MinValueValidator(0)]
@@ -305,3 +305,24 @@ class AuditEvent(models.Model):
 
     def __str__(self):
         return f"{self.chain}#{self.seq} {self.action}"
+
+
+class AuditHead(models.Model):
+    """The last event of each audit chain (sequence and hash), written in the same transaction as the event.
+
+    Appending to a chain locks its head row, so concurrent writers to one chain take turns whatever else they
+    lock. verify_audit_chain compares every chain's last event with its head: an event deleted from the end of a
+    chain, or a whole chain deleted, no longer goes unnoticed. On PostgreSQL a trigger lets a head move only one
+    step forward, onto the event just written, and refuses DELETE.
+    """
+
+    chain = models.CharField(_("chain"), max_length=60, primary_key=True)
+    seq = models.PositiveIntegerField(_("sequence number"), default=0)
+    hash = models.CharField(_("hash"), max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = _("audit chain head")
+        verbose_name_plural = _("audit chain heads")
+
+    def __str__(self):
+        return f"{self.chain}#{self.seq}"

@@ -62,12 +62,12 @@ class JurisdictionResource(resources.ModelResource):
 
 class PermitResource(resources.ModelResource):
     waste_codes = fields.Field(
-        "waste_codes", "waste_codes", widgets.ManyToManyWidget("manifests.WasteCode", separator=";", field="code")
+        "waste_codes", "waste_codes", widgets.ManyToManyWidget("catalog.WasteCode", separator=";", field="code")
     )
     treatment_methods = fields.Field(
         "treatment_methods",
         "treatment_methods",
-        widgets.ManyToManyWidget("manifests.TreatmentMethod", separator=";", field="code"),
+        widgets.ManyToManyWidget("catalog.TreatmentMethod", separator=";", field="code"),
     )
 
     class Meta:

@@ -91,7 +91,8 @@ def reference_data():
     """Alpha (4 sites in 4 provinces) → Omega (facility and transporter, HCM), as in tests/conftest.py."""
     from accounts.models import Membership
     from manifests import services
-    from manifests.models import Packaging, PhysicalState
+    from catalog.models import PhysicalState
+    from manifests.models import Packaging
     from tests import factories
 
     provinces = [(1, "Thành phố Hà Nội"), (79, "Thành phố Hồ Chí Minh"), (31, "Thành phố Hải Phòng"), (48, "Thành phố Đà Nẵng")]

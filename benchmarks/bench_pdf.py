@@ -52,7 +52,8 @@ def build_manifest():
 
     from accounts.models import Membership
     from manifests import services
-    from manifests.models import Packaging, PhysicalState
+    from catalog.models import PhysicalState
+    from manifests.models import Packaging
     from tests import factories
 
     hanoi = factories.ProvinceFactory(code=1, name="Thành phố Hà Nội", codename="ha_noi", division_type="thành phố trung ương")

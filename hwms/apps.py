@@ -8,8 +8,8 @@ from django.utils.module_loading import module_has_submodule
 class HwmsAdminConfig(SimpleAdminConfig):
     """Admin that autodiscovers every app's admin module except django-leaflet's.
 
-    leaflet/admin.py imports GeoDjango, which needs the GDAL library that these machines do not have
-    (PITFALLS.md); the map template tags we use work without it.
+    leaflet/admin.py imports GeoDjango, which needs the GDAL library (not installed with HWMS); the map
+    template tags we use work without it.
     """
 
     def ready(self):

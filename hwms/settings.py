@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "leaflet",
     "axes",
     "gis",
+    "catalog",
     "accounts",
     "manifests",
     "stats",
@@ -186,7 +187,7 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         # Hashed, compressed files in production; plain storage in development and tests,
-        # where collectstatic has not run (PITFALLS: live_server runs with DEBUG off).
+        # where collectstatic has not run (the test live_server runs with DEBUG off).
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if not (DEBUG or TESTING)
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -251,7 +252,7 @@ IMPORT_EXPORT_USE_TRANSACTIONS = True
 IMPORT_EXPORT_SKIP_ADMIN_LOG = False
 IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
 
-# Domain settings (DOMAIN.md: unverified rules live in settings, not code).
+# Domain settings: rules not confirmed by a legal text live in settings, not code.
 HWMS_DEMO_PASSWORD = env_str("HWMS_DEMO_PASSWORD", "hwms-demo-2026")
 
 LOGGING = {
@@ -262,7 +263,7 @@ LOGGING = {
     "loggers": {"axes": {"level": "WARNING"}},
 }
 
-# Manifests (DOMAIN.md §2: the 2022 deadlines and tolerances were not found in a source, so they are settings).
+# Manifests: the deadlines and tolerances of the 2022 rules were not found in a legal text, so they are settings.
 # Pattern fields: {province} (today's province code of the generator site), {year}, {seq}.
 HWMS_MANIFEST_NUMBER_PATTERN = env_str("HWMS_MANIFEST_NUMBER_PATTERN", "{province:02d}-{year}-{seq:06d}")
 HWMS_QUANTITY_TOLERANCE_PERCENT = env_decimal("HWMS_QUANTITY_TOLERANCE_PERCENT", "5")

@@ -43,7 +43,10 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from .models import Manifest, ManifestLine, Packaging, PhysicalState, WasteCode
+from catalog.codes import normalise_waste_code
+from catalog.models import PhysicalState, WasteCode
+
+from .models import Manifest, ManifestLine, Packaging
 from .services import LineInput
 
 # --- limits ------------------------------------------------------------------------------------------
@@ -176,22 +179,6 @@ def parse_count(value):
     if number > MAX_PACKAGES:
         raise ValueError(_("The number of packages is too large."))
     return int(number)
-
-
-def normalise_waste_code(value):
-    """'170203', '17 02 03', '17-02-03', 170203 (a number cell) → '17 02 03'; None if it is not a code."""
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, float):
-        if not value.is_integer():
-            return None
-        value = int(value)
-    digits = re.sub(r"[\s\u00a0.\-*]", "", str(value))
-    if not digits.isdigit() or not 2 <= len(digits) <= 6:
-        return None
-    if len(digits) % 2:
-        digits = "0" + digits  # a number cell lost the leading zero of 01 01 01
-    return " ".join(digits[i : i + 2] for i in range(0, len(digits), 2))
 
 
 def _choice_lookup(choices, aliases):

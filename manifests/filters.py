@@ -1,6 +1,5 @@
 """Filters of the manifest list (also used by the export, manifests/views/excel.py, with the same query string)."""
 
-import re
 from datetime import datetime, time, timedelta
 
 import django_filters
@@ -10,16 +9,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from catalog.search import waste_code_q
+
 from .models import Manifest, ManifestLine, Status
-
-
-def normalise_code(text):
-    """'170203' or '17-02-03' → '17 02 03'; anything else is returned trimmed."""
-    text = " ".join((text or "").split())
-    digits = re.sub(r"[\s.\-]", "", text)
-    if digits.isdigit() and len(digits) <= 6:
-        return " ".join(digits[i : i + 2] for i in range(0, len(digits), 2))
-    return text
 
 
 class DateInput(forms.DateInput):
@@ -62,11 +54,11 @@ class ManifestFilter(django_filters.FilterSet):
         return queryset.filter(number__icontains=value) if value else queryset
 
     def filter_waste_code(self, queryset, name, value):
-        code = normalise_code(value)
-        if not code:
+        """Lines declared or received under a code starting with what was typed, or whose name matches."""
+        if not value.strip():
             return queryset
         lines = ManifestLine.objects.filter(manifest=OuterRef("pk")).filter(
-            Q(waste_code__code__startswith=code) | Q(received_waste_code__code__startswith=code)
+            waste_code_q(value, "waste_code__") | waste_code_q(value, "received_waste_code__")
         )
         return queryset.filter(Exists(lines))
 

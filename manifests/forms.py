@@ -12,9 +12,12 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from . import selectors
-from .filters import DateInput, normalise_code
+from .filters import DateInput
 from .forms_transport import QuantityField
-from .models import Packaging, PhysicalState, TreatmentMethod, WasteCode
+from catalog.codes import normalise_waste_code
+from catalog.models import PhysicalState, TreatmentMethod, WasteCode
+
+from .models import Packaging
 from .services import LineInput
 
 LINE_PREFIX = "lines"
@@ -96,7 +99,8 @@ class WasteCodeField(forms.CharField):
         super().__init__(max_length=20, **kwargs)
 
     def to_python(self, value):
-        return normalise_code(super().to_python(value))
+        text = " ".join(super().to_python(value).split())
+        return normalise_waste_code(text) or text
 
     def clean(self, value):
         text = super().clean(value)

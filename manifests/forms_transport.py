@@ -13,7 +13,9 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Vehicle
 
-from .models import Status, WasteCode
+from catalog.models import WasteCode
+
+from .models import Status
 from .views.common import new_idempotency_key
 
 QUANTITY_MAX_DIGITS = 12

@@ -13,6 +13,7 @@ from django.utils.translation import pgettext_lazy
 
 from accounts import policy
 from accounts.models import AuditEvent, Membership, Organisation, Site
+from catalog.models import TreatmentMethod, WasteCode
 
 from .content import content_hash, manifest_content
 from .models import (
@@ -20,8 +21,6 @@ from .models import (
     Notification,
     Revision,
     Status,
-    TreatmentMethod,
-    WasteCode,
 )
 from .services import REVISABLE_FIELDS, acting_party, party_organisations
 
@@ -104,19 +103,6 @@ def valid_permits(facility_sites, on_date):
     from accounts.models import Permit
 
     return Permit.objects.filter(site__in=facility_sites, valid_until__gte=on_date).select_related("site").order_by("site__name", "number")
-
-
-def search_waste_codes(query, limit=20):
-    """Current catalog codes matching the start of the code (digits with or without spaces) or a name."""
-    from .filters import normalise_code
-
-    query = " ".join((query or "").split())
-    codes = WasteCode.objects.current().order_by("code")
-    if not query:
-        return codes[:limit]
-    return codes.filter(
-        Q(code__startswith=normalise_code(query)) | Q(name_vi__icontains=query) | Q(name_en__icontains=query)
-    )[:limit]
 
 
 # --- detail ----------------------------------------------------------------------------------------------

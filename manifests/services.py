@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from accounts import audit, policy
 from accounts.models import Membership, Vehicle
+from catalog.models import TreatmentMethod, WasteCode
 
 from . import notifications, numbering
 from .content import content_hash, manifest_content
@@ -33,8 +34,6 @@ from .models import (
     RevisionDecision,
     SignatureCode,
     Status,
-    TreatmentMethod,
-    WasteCode,
 )
 
 Role = Membership.Role

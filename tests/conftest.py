@@ -85,7 +85,8 @@ def chain(world):
     from decimal import Decimal
 
     from manifests import services
-    from manifests.models import Packaging, PhysicalState
+    from catalog.models import PhysicalState
+    from manifests.models import Packaging
 
     w = world
     w.oil = factories.WasteCodeFactory(code="17 02 03")

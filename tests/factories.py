@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from accounts.models import Jurisdiction, Membership, Organisation, Permit, Site, User, Vehicle
 from gis.models import Province, Ward
-from manifests.models import CatalogVersion, TreatmentMethod, WasteChapter, WasteCode
+from catalog.models import CatalogVersion, TreatmentMethod, WasteChapter, WasteCode
 
 PASSWORD = "Secret-pass-2026"
 

@@ -11,7 +11,7 @@ Sources:
 - old provinces and their official codes: vietnam-provinces 0.6.0, `vietnam_provinces/data/nested-divisions.json`
   (GPL-3.0-or-later, https://github.com/sunshine-tech/VietnamProvinces);
 - today's provinces: the pinned vietnam-provinces 2025.10.1 installed in the virtualenv;
-- the merger list: Resolution 202/2025/QH15 as summarised in /work/shared/DOMAIN.md §7 (new units are unions of
+- the merger list: Resolution 202/2025/QH15 on the arrangement of provincial units (new units are unions of
   whole old provinces; every new unit keeps the name of one of its old provinces).
 
 Matching is by name, never by code: codes were reused (today's Gia Lai is 52, the old Bình Định's code; today's

@@ -1,4 +1,3 @@
-from .catalog import CatalogVersion, HazardProperty, PhysicalState, TreatmentMethod, WasteChapter, WasteCode
 from .manifest import (
     IdempotencyRecord,
     Manifest,
@@ -14,8 +13,6 @@ from .manifest import (
 )
 
 __all__ = [
-    "CatalogVersion",
-    "HazardProperty",
     "IdempotencyRecord",
     "Manifest",
     "ManifestCounter",
@@ -23,12 +20,8 @@ __all__ = [
     "ManifestSnapshot",
     "Notification",
     "Packaging",
-    "PhysicalState",
     "Revision",
     "RevisionDecision",
     "SignatureCode",
     "Status",
-    "TreatmentMethod",
-    "WasteChapter",
-    "WasteCode",
 ]

@@ -10,7 +10,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from .catalog import PhysicalState, TreatmentMethod, WasteCode
+from catalog.models import PhysicalState, TreatmentMethod, WasteCode
 
 
 class Status(models.TextChoices):

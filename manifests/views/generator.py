@@ -15,6 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts import policy
+from catalog.search import search_waste_codes
 
 from .. import selectors, services
 from ..filters import ManifestFilter
@@ -170,7 +171,7 @@ def waste_code_search(request):
     if query is None:
         # htmx sends the input under its own name (lines-3-waste_code).
         query = next((value for key, value in request.GET.items() if key.endswith("waste_code")), "")
-    codes = selectors.search_waste_codes(query[:100])
+    codes = search_waste_codes(query[:100])
     return render(request, "manifests/partials/waste_code_options.html", {"codes": codes})
 
 

@@ -15,7 +15,8 @@ from django.utils import timezone
 from accounts.models import Jurisdiction, Membership, Organisation, Permit, Site, User, Vehicle
 from gis.models import Province, Ward
 from manifests import services
-from manifests.models import Packaging, PhysicalState, TreatmentMethod, WasteCode
+from catalog.models import PhysicalState, TreatmentMethod, WasteCode
+from manifests.models import Packaging
 
 GENERATOR = "0101234567"
 

@@ -1,4 +1,4 @@
-"""Load every national reference list: geography (gis) then the waste catalogs (manifests). Idempotent."""
+"""Load every national reference list: geography (gis) then the waste catalog (catalog). Idempotent."""
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand

@@ -1,8 +1,8 @@
-"""Load the waste chapters, hazard properties, treatment methods and sample waste codes of `catalog_data`.
+"""Load the waste chapters, hazard properties, treatment methods and sample waste codes of `catalog.data`.
 
 Idempotent: rows are matched by their natural keys (chapter/property/method code, version label, version +
 waste code), created when missing, updated only where a value differs; a second run writes nothing.
-Everything happens in one transaction. The data in `catalog_data` is authoritative for these rows: a manual
+Everything happens in one transaction. The data in `catalog.data` is authoritative for these rows: a manual
 edit of a shipped chapter or sample code in the admin is overwritten by the next run (the official list is
 imported into its own catalogue version, which this command never touches).
 """
@@ -12,8 +12,8 @@ from collections import Counter
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from manifests import catalog_data
-from manifests.models import CatalogVersion, HazardProperty, TreatmentMethod, WasteChapter, WasteCode
+from catalog import data as catalog_data
+from catalog.models import CatalogVersion, HazardProperty, TreatmentMethod, WasteChapter, WasteCode
 
 CREATED, UPDATED, UNCHANGED = "created", "updated", "unchanged"
 

@@ -1,14 +1,17 @@
 """Reference data of the national waste catalogs, as shipped with HWMS (loaded by `manage.py load_catalog`).
 
-Sources and their standing (DOMAIN.md §3 and §4):
+Sources and their standing:
 - the 19 chapters are confirmed; their Vietnamese titles below are the usual wording of the list of Circular
   02/2022/TT-BTNMT (Annex III, Form 01) and should be checked against the legal text;
 - the 13 treatment method codes are confirmed (two independent forms);
 - the 7 hazard properties are unverified;
 - the 12 waste codes are samples, NOT the official list: the administrator imports the official list as a new
-  catalogue version (Django admin → waste codes → import). Only 01 01 01 is confirmed by DOMAIN.md, so it is
-  the only one marked verified; the hazard properties, physical states and class markers of every sample are
-  plausible values from the domain notes, not transcriptions of the legal text.
+  catalog version (Django admin → waste codes → import). Only 01 01 01 and its name are confirmed by two
+  independent sources, so it is the only one marked verified; the hazard properties, physical states and class
+  markers of every sample are plausible values, not transcriptions of the legal text.
+
+Vietnamese names use the spelling of the legal texts (hóa, thủy: tone on the first vowel of an open "oa", "uy");
+catalog.text.legal_spelling turns the older spelling into it, and a test holds this file to it.
 
 Names are data, not interface strings: each row carries its Vietnamese and English name (no gettext).
 Physical states are `PhysicalState` keys: solid, liquid, sludge, gas.
@@ -20,17 +23,17 @@ import datetime
 CHAPTERS = [
     ("01", "Chất thải từ ngành thăm dò, khai thác, chế biến khoáng sản, dầu khí và than",
      "Wastes from mineral, oil and gas and coal exploration, extraction and processing"),
-    ("02", "Chất thải từ ngành sản xuất hoá chất vô cơ", "Wastes from inorganic chemical processes"),
-    ("03", "Chất thải từ ngành sản xuất hoá chất hữu cơ", "Wastes from organic chemical processes"),
+    ("02", "Chất thải từ ngành sản xuất hóa chất vô cơ", "Wastes from inorganic chemical processes"),
+    ("03", "Chất thải từ ngành sản xuất hóa chất hữu cơ", "Wastes from organic chemical processes"),
     ("04", "Chất thải từ ngành nhiệt điện và các quá trình nhiệt khác",
      "Wastes from thermal power plants and other combustion processes"),
     ("05", "Chất thải từ ngành luyện kim và đúc kim loại", "Wastes from metallurgy and metal casting"),
-    ("06", "Chất thải từ ngành sản xuất vật liệu xây dựng và thuỷ tinh",
+    ("06", "Chất thải từ ngành sản xuất vật liệu xây dựng và thủy tinh",
      "Wastes from the manufacture of glass and building materials"),
     ("07", "Chất thải từ quá trình xử lý, che phủ bề mặt, tạo hình kim loại và các vật liệu khác",
      "Wastes from surface treatment, coating and shaping of metals and other materials"),
     ("08", ("Chất thải từ quá trình sản xuất, điều chế, cung ứng, sử dụng các sản phẩm che phủ (sơn, véc ni, "
-            "men thuỷ tinh), chất kết dính, chất bịt kín và mực in"),
+            "men thủy tinh), chất kết dính, chất bịt kín và mực in"),
      ("Wastes from the manufacture, formulation, supply and use of coatings (paints, varnishes, vitreous "
       "enamels), adhesives, sealants and printing inks")),
     ("09", "Chất thải từ ngành chế biến gỗ, sản xuất các sản phẩm gỗ, giấy và bột giấy",
@@ -44,7 +47,7 @@ CHAPTERS = [
       "drinking and industrial water")),
     ("13", "Chất thải từ ngành y tế và thú y (trừ chất thải sinh hoạt từ ngành này)",
      "Wastes from human and animal health care (except their domestic waste)"),
-    ("14", "Chất thải từ ngành nông nghiệp, lâm nghiệp và thuỷ sản", "Wastes from agriculture, forestry and fisheries"),
+    ("14", "Chất thải từ ngành nông nghiệp, lâm nghiệp và thủy sản", "Wastes from agriculture, forestry and fisheries"),
     ("15", ("Thiết bị, phương tiện giao thông vận tải đã hết hạn sử dụng và chất thải từ hoạt động phá dỡ, "
             "bảo dưỡng thiết bị, phương tiện giao thông vận tải"),
      "End-of-life vehicles and equipment, and wastes from their dismantling and maintenance"),
@@ -57,27 +60,27 @@ CHAPTERS = [
     ("19", "Các loại chất thải khác", "Other wastes"),
 ]
 
-# (code, Vietnamese name, English name) — DOMAIN.md §3 [unverified]
+# (code, Vietnamese name, English name) [unverified]
 HAZARD_PROPERTIES = [
     ("N", "Dễ nổ", "Explosive"),
     ("C", "Dễ cháy", "Flammable"),
-    ("OH", "Oxy hoá", "Oxidising"),
+    ("OH", "Oxy hóa", "Oxidising"),
     ("AM", "Ăn mòn", "Corrosive"),
     ("Đ", "Có độc tính", "Toxic"),
     ("ĐS", "Có độc tính sinh thái", "Ecotoxic"),
     ("LN", "Lây nhiễm", "Infectious"),
 ]
 
-# (code, Vietnamese name, English name), in the order of the forms — DOMAIN.md §4 [confirmed]
+# (code, Vietnamese name, English name), in the order of the forms [confirmed]
 TREATMENT_METHODS = [
     ("TC", "Tận thu/tái chế", "Recovery/recycling"),
-    ("TH", "Trung hoà", "Neutralisation"),
+    ("TH", "Trung hòa", "Neutralisation"),
     ("PT", "Phân tách/chiết/lọc/kết tủa", "Separation/extraction/filtration/precipitation"),
-    ("OH", "Oxy hoá", "Oxidation"),
+    ("OH", "Oxy hóa", "Oxidation"),
     ("SH", "Sinh học", "Biological treatment"),
     ("ĐX", "Đồng xử lý", "Co-processing"),
     ("TĐ", "Thiêu đốt", "Incineration"),
-    ("HR", "Hoá rắn", "Solidification"),
+    ("HR", "Hóa rắn", "Solidification"),
     ("CL", "Cô lập/đóng kén", "Isolation/encapsulation (not landfill)"),
     ("C", "Chôn lấp", "Landfill"),
     ("TR", "Tẩy rửa", "Washing/cleaning"),
@@ -86,10 +89,10 @@ TREATMENT_METHODS = [
 ]
 
 SAMPLE_VERSION = {
-    "label": "Mẫu DOMAIN (chưa đối chiếu)",
-    # Decision 3323/QĐ-BTNMT of 2022-12-01 corrected the waste list (DOMAIN.md §1).
+    "label": "Danh mục mẫu (chưa đối chiếu)",
+    # Decision 3323/QĐ-BTNMT of 2022-12-01 corrected the waste list of Circular 02/2022/TT-BTNMT.
     "effective_date": datetime.date(2022, 12, 1),
-    "source": "DOMAIN.md — chưa đối chiếu văn bản chính thức",
+    "source": "Mẫu kèm theo HWMS, chưa đối chiếu Thông tư 02/2022/TT-BTNMT",
 }
 
 SAMPLE_WASTE_CODES = [
@@ -100,7 +103,7 @@ SAMPLE_WASTE_CODES = [
         "class_marker": "NH",
         "hazard_properties": ["Đ", "ĐS"],
         "physical_states": ["solid", "sludge"],
-        # DOMAIN.md marks this code and its name as confirmed (its properties and states are not).
+        # The code and its name are confirmed (its properties and states are not).
         "verified": True,
     },
     {
@@ -129,7 +132,7 @@ SAMPLE_WASTE_CODES = [
     },
     {
         "code": "16 01 06",
-        "name_vi": "Bóng đèn huỳnh quang và các loại thuỷ tinh hoạt tính thải",
+        "name_vi": "Bóng đèn huỳnh quang và các loại thủy tinh hoạt tính thải",
         "name_en": "Fluorescent lamps and other active glass",
         "class_marker": "NH",
         "hazard_properties": ["Đ"],

@@ -6,13 +6,12 @@ The rules changed in 2006, 2011, 2015, 2022 and 2025, so the waste list is versi
 
 from django.core.validators import RegexValidator
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
-waste_code_validator = RegexValidator(
-    r"^\d{2}( \d{2}){0,2}$",
-    _("A waste code is 1 to 3 pairs of digits separated by spaces, e.g. 17 02 03."),
-)
+from .codes import waste_code_validator
+from .text import search_text
 
 
 class PhysicalState(models.TextChoices):
@@ -76,8 +75,8 @@ class CatalogVersion(models.Model):
 
     class Meta:
         ordering = ["-effective_date", "-id"]
-        verbose_name = _("catalogue version")
-        verbose_name_plural = _("catalogue versions")
+        verbose_name = _("catalog version")
+        verbose_name_plural = _("catalog versions")
 
     def __str__(self):
         return f"{self.label} ({self.effective_date:%d/%m/%Y})"
@@ -86,8 +85,6 @@ class CatalogVersion(models.Model):
 class WasteCodeQuerySet(models.QuerySet):
     def current(self, on_date=None):
         """Codes of the newest catalog version in force on the date (today by default)."""
-        from django.utils import timezone
-
         on_date = on_date or timezone.localdate()
         version = CatalogVersion.objects.filter(effective_date__lte=on_date).order_by("-effective_date", "-id").first()
         return self.filter(version=version, active=True) if version else self.none()
@@ -100,7 +97,7 @@ class WasteCode(BilingualName):
         ORDINARY = "TT", _("TT – ordinary industrial waste")
 
     version = models.ForeignKey(
-        CatalogVersion, on_delete=models.PROTECT, related_name="codes", verbose_name=_("catalogue version")
+        CatalogVersion, on_delete=models.PROTECT, related_name="codes", verbose_name=_("catalog version")
     )
     code = models.CharField(_("waste code"), max_length=8, validators=[waste_code_validator])
     chapter = models.ForeignKey(WasteChapter, on_delete=models.PROTECT, related_name="codes", verbose_name=_("chapter"))
@@ -113,6 +110,8 @@ class WasteCode(BilingualName):
         _("checked against the legal text"), default=False, help_text=_("Untick while the code has not been checked against the official catalogue.")
     )
     active = models.BooleanField(_("in use"), default=True)
+    # Code and names folded for search (catalog.search); kept by save(), never edited.
+    search_text = models.CharField(max_length=1100, blank=True, editable=False)
 
     objects = WasteCodeQuerySet.as_manager()
 
@@ -126,6 +125,12 @@ class WasteCode(BilingualName):
                 condition=models.Q(class_marker__in=["NH", "KS", "TT"]), name="wastecode_class_marker_valid"
             ),
         ]
+
+    def save(self, *args, **kwargs):
+        self.search_text = search_text(self.code, self.name_vi, self.name_en)
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "search_text"}
+        super().save(*args, **kwargs)
 
     @property
     def effective_date(self):

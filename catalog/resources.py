@@ -5,7 +5,7 @@ The official list arrives as a spreadsheet (XLSX or CSV), one row per waste code
     code, name_vi, name_en, ec_code, basel_code, hazard_properties, physical_states, class_marker, verified
 
 (Vietnamese headings such as "Mã chất thải" or "Tính chất nguy hại" are accepted too). The rows go into the
-catalogue version chosen on the admin import form (`manifests.catalog_forms.WasteCodeImportForm`), passed to the
+catalogue version chosen on the admin import form (`catalog.forms.WasteCodeImportForm`), passed to the
 resource as `version=` (an existing CatalogVersion) or `new_version=` (label, effective date, legal basis —
 created inside the import's transaction, so a dry run or a failed import leaves nothing behind). The import id is
 (version, code); the chapter comes from the first two digits of the code.
@@ -26,8 +26,8 @@ from django.utils.translation import gettext as _
 from import_export import fields, resources, widgets
 from import_export.results import RowResult
 
+from .codes import normalise_waste_code
 from .models import CatalogVersion, HazardProperty, PhysicalState, WasteChapter, WasteCode
-from .models.catalog import waste_code_validator
 
 COLUMNS = [
     "code",
@@ -94,27 +94,15 @@ def escape_formula(value):
     return value
 
 
-def normalize_waste_code(value):
-    """'17 02 03', '170203', 170203, 170203.0, '17.02.03', '17-02-03' → '17 02 03'; ValueError otherwise.
-
-    A run of digits of odd length lost its leading zero in a spreadsheet (10101 was 01 01 01).
-    """
-    text = _text(value).lstrip("'")
-    if not text:
+def clean_waste_code(value):
+    """A cell of the code column as a canonical code (catalog.codes); ValueError with the reason otherwise."""
+    if not _text(value):
         raise ValueError(_("Enter the waste code."))
-    if re.fullmatch(r"\d{3,}\.0+", text):
-        text = text.split(".")[0]
-    groups = [g for g in re.split(r"[\s.\-_/]+", text) if g]
-    if len(groups) == 1 and groups[0].isdigit() and len(groups[0]) <= 6:
-        digits = groups[0].zfill(len(groups[0]) + len(groups[0]) % 2)
-        groups = [digits[i : i + 2] for i in range(0, len(digits), 2)]
-    code = " ".join(groups)
-    try:
-        waste_code_validator(code)
-    except ValidationError:
+    code = normalise_waste_code(value)
+    if code is None:
         raise ValueError(
-            _("“%(value)s” is not a waste code: write 1 to 3 pairs of digits, e.g. 17 02 03.") % {"value": text}
-        ) from None
+            _("“%(value)s” is not a waste code: write 1 to 3 pairs of digits, e.g. 17 02 03.") % {"value": _text(value)}
+        )
     return code
 
 
@@ -133,7 +121,7 @@ class CodeTextWidget(TextWidget):
     def clean(self, value, row=None, **kwargs):
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             try:
-                return normalize_waste_code(value)
+                return clean_waste_code(value)
             except ValueError:
                 pass
         return _text(value)
@@ -141,7 +129,7 @@ class CodeTextWidget(TextWidget):
 
 class WasteCodeWidget(TextWidget):
     def clean(self, value, row=None, **kwargs):
-        return normalize_waste_code(value)
+        return clean_waste_code(value)
 
 
 class ClassMarkerWidget(TextWidget):

@@ -12,10 +12,10 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext
 
-from manifests.models import CatalogVersion, HazardProperty, WasteCode
+from catalog.models import CatalogVersion, HazardProperty, WasteCode
 from tests import factories
 
-IMPORT_URL = "admin:manifests_wastecode_import"
+IMPORT_URL = "admin:catalog_wastecode_import"
 HEADER = "code,name_vi,name_en,ec_code,basel_code,hazard_properties,physical_states,class_marker,verified\n"
 CLEAN_FILE = HEADER + (
     '17 02 03,"Dầu động cơ, hộp số và bôi trơn tổng hợp thải",Synthetic engine oils,,,"Đ, ĐS",lỏng,NH,1\n'
@@ -90,10 +90,10 @@ def test_a_clean_file_is_previewed_then_saved_in_a_new_version_on_confirmation(a
     assert not CatalogVersion.objects.filter(label="QĐ 3323/QĐ-BTNMT").exists()  # the preview was a dry run
     assert WasteCode.objects.count() == 12
 
-    confirm = admin_client.post(reverse("admin:manifests_wastecode_process_import"), confirm_form.initial)
+    confirm = admin_client.post(reverse("admin:catalog_wastecode_process_import"), confirm_form.initial)
 
     assert confirm.status_code == 302
-    assert confirm["Location"] == reverse("admin:manifests_wastecode_changelist")
+    assert confirm["Location"] == reverse("admin:catalog_wastecode_changelist")
     created = CatalogVersion.objects.get(label="QĐ 3323/QĐ-BTNMT")
     assert (created.effective_date, created.source) == (date(2022, 12, 1), "Quyết định 3323")
     oil = WasteCode.objects.get(version=created, code="17 02 03")
@@ -104,7 +104,7 @@ def test_a_clean_file_is_previewed_then_saved_in_a_new_version_on_confirmation(a
 
 def test_a_clean_file_goes_into_an_existing_version(admin_client, official):
     preview = upload(admin_client, CLEAN_FILE, version=str(official.pk))
-    confirm = admin_client.post(reverse("admin:manifests_wastecode_process_import"), preview.context["confirm_form"].initial)
+    confirm = admin_client.post(reverse("admin:catalog_wastecode_process_import"), preview.context["confirm_form"].initial)
     assert confirm.status_code == 302
     assert sorted(official.codes.values_list("code", flat=True)) == ["16 01 06", "17 02 03"]
 
@@ -132,7 +132,7 @@ def test_a_confirmation_whose_new_label_was_taken_meanwhile_saves_nothing(admin_
     preview = upload(admin_client, CLEAN_FILE, new_version_label="Mới", new_version_effective_date="2024-01-01")
     CatalogVersion.objects.create(label="Mới", effective_date=date(2024, 1, 1))
 
-    confirm = admin_client.post(reverse("admin:manifests_wastecode_process_import"), preview.context["confirm_form"].initial)
+    confirm = admin_client.post(reverse("admin:catalog_wastecode_process_import"), preview.context["confirm_form"].initial)
 
     assert confirm.status_code == 200 and confirm.context["confirm_form"].errors
     assert WasteCode.objects.count() == 12
@@ -143,7 +143,7 @@ def test_a_confirmation_whose_rows_no_longer_pass_saves_nothing(admin_client, of
     preview = upload(admin_client, CLEAN_FILE, version=str(official.pk))
     HazardProperty.objects.filter(code="ĐS").delete()  # the file's "Đ, ĐS" is now unknown
 
-    confirm = admin_client.post(reverse("admin:manifests_wastecode_process_import"), preview.context["confirm_form"].initial)
+    confirm = admin_client.post(reverse("admin:catalog_wastecode_process_import"), preview.context["confirm_form"].initial)
 
     assert confirm.status_code == 302 and confirm["Location"] == reverse(IMPORT_URL)
     assert not official.codes.exists()
@@ -154,7 +154,7 @@ def test_the_admin_export_escapes_formulae(admin_client):
     WasteCode.objects.filter(code="17 02 03").update(name_vi="=SUM(A1)")
     fields = ["code", "name_vi", "hazard_properties", "physical_states", "class_marker"]
     response = admin_client.post(
-        reverse("admin:manifests_wastecode_export"),
+        reverse("admin:catalog_wastecode_export"),
         {"format": "0", "resource": "0", **{f"wastecoderesource_{name}": "on" for name in fields}},
     )
     assert response.status_code == 200

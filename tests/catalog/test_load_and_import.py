@@ -9,9 +9,9 @@ from django.core.management import call_command
 from django.utils import translation
 from import_export.formats.base_formats import CSV, XLSX
 
-from manifests import catalog_data
-from manifests.models import CatalogVersion, HazardProperty, TreatmentMethod, WasteChapter, WasteCode
-from manifests.resources import WasteCodeResource, normalize_waste_code
+from catalog import data as catalog_data
+from catalog.models import CatalogVersion, HazardProperty, TreatmentMethod, WasteChapter, WasteCode
+from catalog.resources import WasteCodeResource, clean_waste_code
 
 HEADER = "code,name_vi,name_en,ec_code,basel_code,hazard_properties,physical_states,class_marker,verified\n"
 GOOD_ROWS = [
@@ -70,8 +70,8 @@ def test_load_catalog_loads_chapters_properties_methods_and_unverified_samples(d
     assert TreatmentMethod.objects.get(code="CL").name_vi == "Cô lập/đóng kén"
 
     version = CatalogVersion.objects.get()
-    assert (version.label, version.effective_date) == ("Mẫu DOMAIN (chưa đối chiếu)", date(2022, 12, 1))
-    assert version.source == "DOMAIN.md — chưa đối chiếu văn bản chính thức"
+    assert (version.label, version.effective_date) == ("Danh mục mẫu (chưa đối chiếu)", date(2022, 12, 1))
+    assert version.source == "Mẫu kèm theo HWMS, chưa đối chiếu Thông tư 02/2022/TT-BTNMT"
     codes = WasteCode.objects.filter(version=version)
     assert codes.count() == 12
     assert list(codes.filter(verified=True).values_list("code", flat=True)) == ["01 01 01"]
@@ -122,13 +122,13 @@ def test_load_catalog_twice_changes_nothing_and_restores_the_shipped_values(db):
     ],
 )
 def test_waste_codes_are_normalised(value, code):
-    assert normalize_waste_code(value) == code
+    assert clean_waste_code(value) == code
 
 
 @pytest.mark.parametrize("value", ["", None, "1702031", "17 2 03", "17 02 03 04", "ab 02 03", 1702.5])
 def test_malformed_waste_codes_are_refused(value):
     with pytest.raises(ValueError):
-        normalize_waste_code(value)
+        clean_waste_code(value)
 
 
 # Import ------------------------------------------------------------------------------------------------------

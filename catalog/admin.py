@@ -4,9 +4,10 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportModelAdmin
 
-from .catalog_forms import WasteCodeConfirmImportForm, WasteCodeImportForm
+from .forms import WasteCodeConfirmImportForm, WasteCodeImportForm
 from .models import CatalogVersion, HazardProperty, TreatmentMethod, WasteChapter, WasteCode
 from .resources import WasteCodeResource
+from .search import waste_code_q
 
 
 @admin.register(WasteChapter)
@@ -36,11 +37,11 @@ class WasteCodeAdmin(ImportExportModelAdmin):
     resource_classes = [WasteCodeResource]
     import_form_class = WasteCodeImportForm
     confirm_form_class = WasteCodeConfirmImportForm
-    import_template_name = "admin/manifests/wastecode/import.html"
+    import_template_name = "admin/catalog/wastecode/import.html"
     list_display = ["code", "name_vi", "class_marker", "verified", "version", "active"]
     list_filter = ["version", "class_marker", "verified", "chapter"]
     list_select_related = ["version"]
-    search_fields = ["code", "name_vi", "name_en"]
+    search_fields = ["code"]  # widened by get_search_results to the folded names (catalog.search)
     filter_horizontal = ["hazard_properties"]
 
     def get_import_resource_kwargs(self, request, **kwargs):
@@ -56,6 +57,11 @@ class WasteCodeAdmin(ImportExportModelAdmin):
             initial.update(WasteCodeConfirmImportForm.initial_from(import_form))
         return initial
 
+    def get_search_results(self, request, queryset, search_term):
+        if not search_term.strip():
+            return queryset, False
+        return queryset.filter(waste_code_q(search_term)), False
+
     def get_export_queryset(self, request):
         return super().get_export_queryset(request).select_related("version").prefetch_related("hazard_properties")
 
@@ -64,5 +70,5 @@ class WasteCodeAdmin(ImportExportModelAdmin):
             # The preview passed but the confirmed import did not (the data changed in between, or the new
             # version's label was taken meanwhile): the transaction rolled everything back.
             messages.error(request, _("Nothing was imported: the file no longer passes the checks. Upload it again to see why."))
-            return HttpResponseRedirect(reverse("admin:manifests_wastecode_import", current_app=self.admin_site.name))
+            return HttpResponseRedirect(reverse("admin:catalog_wastecode_import", current_app=self.admin_site.name))
         return super().process_result(result, request)
