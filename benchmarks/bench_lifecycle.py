@@ -90,8 +90,8 @@ def setup_django():
 def reference_data():
     """Alpha (4 sites in 4 provinces) → Omega (facility and transporter, HCM), as in tests/conftest.py."""
     from accounts.models import Membership
-    from manifests import services
     from catalog.models import PhysicalState
+    from manifests import services
     from manifests.models import Packaging
     from tests import factories
 

@@ -51,8 +51,8 @@ def build_manifest():
     from django.utils import timezone
 
     from accounts.models import Membership
-    from manifests import services
     from catalog.models import PhysicalState
+    from manifests import services
     from manifests.models import Packaging
     from tests import factories
 

@@ -11,12 +11,12 @@ from django.urls import reverse_lazy
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from . import selectors
-from .filters import DateInput
-from .forms_transport import QuantityField
 from catalog.codes import normalise_waste_code
 from catalog.models import PhysicalState, TreatmentMethod, WasteCode
 
+from . import selectors
+from .filters import DateInput
+from .forms_transport import QuantityField
 from .models import Packaging
 from .services import LineInput
 

@@ -12,7 +12,6 @@ from django.utils.formats import localize
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Vehicle
-
 from catalog.models import WasteCode
 
 from .models import Status

@@ -13,7 +13,7 @@ from django.utils.translation import pgettext_lazy
 
 from accounts import policy
 from accounts.models import AuditEvent, Membership, Organisation, Site
-from catalog.models import TreatmentMethod, WasteCode
+from catalog.models import TreatmentMethod
 
 from .content import content_hash, manifest_content
 from .models import (

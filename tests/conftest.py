@@ -84,8 +84,8 @@ def chain(world):
     """The world plus what a manifest needs: catalog, Omega's permit, a line input, and Alpha's signature code."""
     from decimal import Decimal
 
-    from manifests import services
     from catalog.models import PhysicalState
+    from manifests import services
     from manifests.models import Packaging
 
     w = world

@@ -7,8 +7,8 @@ import factory
 from django.utils import timezone
 
 from accounts.models import Jurisdiction, Membership, Organisation, Permit, Site, User, Vehicle
-from gis.models import Province, Ward
 from catalog.models import CatalogVersion, TreatmentMethod, WasteChapter, WasteCode
+from gis.models import Province, Ward
 
 PASSWORD = "Secret-pass-2026"
 

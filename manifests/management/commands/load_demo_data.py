@@ -13,9 +13,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Jurisdiction, Membership, Organisation, Permit, Site, User, Vehicle
+from catalog.models import PhysicalState, TreatmentMethod, WasteCode
 from gis.models import Province, Ward
 from manifests import services
-from catalog.models import PhysicalState, TreatmentMethod, WasteCode
 from manifests.models import Packaging
 
 GENERATOR = "0101234567"
