@@ -227,6 +227,18 @@ class Permit(models.Model):
         if errors:
             raise ValidationError(errors)
 
+    def uncovered_codes(self, codes):
+        """The waste codes among `codes` (WasteCode objects or code text) that the permit does not cover, sorted.
+
+        The one coverage check of the project, by code text: a permit may list the codes of an older catalog
+        version, and a code keeps its meaning from one version to the next.
+        """
+        wanted = {getattr(code, "code", code) for code in codes}
+        if not wanted:
+            return []
+        covered = set(self.waste_codes.filter(code__in=wanted).values_list("code", flat=True))
+        return sorted(wanted - covered)
+
     def is_valid_on(self, day=None):
         day = day or timezone.localdate()
         return self.valid_from <= day <= self.valid_until
