@@ -134,6 +134,15 @@ def actable_sites(user, roles=ACT_ROLES):
     )
 
 
+def acts_at(user, site_id):
+    """Whether the user may act for the site (actable_sites); the ids are read once per request."""
+    ids = getattr(user, "_hwms_actable_site_ids", None)
+    if ids is None:
+        ids = frozenset(actable_sites(user).values_list("pk", flat=True))
+        user._hwms_actable_site_ids = ids
+    return site_id in ids
+
+
 def visible_organisations(user):
     scope = scope_for(user)
     if scope.sees_everything:
@@ -158,25 +167,6 @@ def visible_province_ids(user):
     if scope.province_id is not None:
         return {scope.province_id}
     return set(visible_sites(user).values_list("province_id", flat=True))
-
-
-def scope_q(user, site_paths=(), org_paths=()):
-    """Q for any object reached through sites and/or organisations (manifests, reports...).
-
-    Members see it through any listed site (respecting site limits) or organisation; officials through
-    the province of any listed site.
-    """
-    scope = scope_for(user)
-    if scope.sees_everything:
-        return Q()
-    q = Q(pk__in=[])
-    for path in site_paths:
-        q |= _member_site_q(scope, path, ALL_ROLES)
-        if scope.province_id is not None:
-            q |= Q(**{f"{path}__province_id": scope.province_id})
-    for path in org_paths:
-        q |= Q(**{f"{path}_id__in": list(scope.roles)})
-    return q
 
 
 # --- lookups that answer 404 outside the scope, 403 for a role too low -------------------------------
@@ -206,15 +196,6 @@ def can_manage_organisation(user, organisation):
 
 def is_official(user):
     return scope_for(user).is_official
-
-
-def is_administrator(user):
-    return scope_for(user).is_admin
-
-
-def require(condition, message=None):
-    if not condition:
-        raise PermissionDenied(message or _("You are not allowed to do this."))
 
 
 # --- manifests -----------------------------------------------------------------------------------------

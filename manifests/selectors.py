@@ -15,6 +15,7 @@ from accounts import policy
 from accounts.models import AuditEvent, Membership, Organisation, Site
 from catalog.models import TreatmentMethod
 
+from . import rules
 from .content import content_hash, manifest_content
 from .models import (
     ManifestLine,
@@ -22,12 +23,8 @@ from .models import (
     Revision,
     Status,
 )
-from .services import REVISABLE_FIELDS, acting_party, party_organisations
+from .rules import REVISABLE_FIELDS
 
-Role = Membership.Role
-ACT_ROLES = policy.ACT_ROLES
-TRANSPORT_ROLES = policy.TRANSPORT_ROLES
-READ_ROLES = policy.FOLLOW_ROLES
 CLOSED = (Status.COMPLETED, Status.REJECTED, Status.CANCELLED)
 LIST_RELATED = ("generator", "generator_site", "facility", "facility_site", "transporter")
 
@@ -235,17 +232,7 @@ def revision_changes(revision, lines):
 def deciding_organisation(user, revision, manifest=None):
     """The party organisation for which the user may still approve or refuse the revision, or None."""
     manifest = manifest or revision.manifest
-    if revision.state != Revision.State.PENDING:
-        return None
-    decided = {decision.organisation_id for decision in revision.decisions.all()}
-    for org in party_organisations(manifest):
-        if org.pk not in decided and policy.role_in(user, org) in ACT_ROLES:
-            return org
-    return None
-
-
-def pending_revision(manifest):
-    return next((r for r in revisions(manifest) if r.state == Revision.State.PENDING), None)
+    return rules.organisation(manifest, rules.deciding_party(user, manifest, revision))
 
 
 # --- what the user may do now ---------------------------------------------------------------------------
@@ -259,63 +246,6 @@ class Action:
     post: bool = False
     style: str = "secondary"
 
-
-def _acts_at(user, site_id):
-    """Whether the user may act for the site; the ids are read once per request (like policy.scope_for)."""
-    ids = getattr(user, "_hwms_actable_site_ids", None)
-    if ids is None:
-        ids = frozenset(policy.actable_sites(user).values_list("pk", flat=True))
-        user._hwms_actable_site_ids = ids
-    return site_id in ids
-
-
-def _prepares(user, manifest):
-    """Admin/member of the preparing organisation, acting for the site through which it prepared."""
-    if policy.role_in(user, manifest.prepared_by_id) not in ACT_ROLES:
-        return False
-    site_id = manifest.generator_site_id if manifest.prepared_by_id == manifest.generator_id else manifest.facility_site_id
-    return _acts_at(user, site_id)
-
-
-def _signs(user, manifest):
-    return policy.role_in(user, manifest.generator_id) in ACT_ROLES and _acts_at(user, manifest.generator_site_id)
-
-
-def _cancels(user, manifest):
-    orgs = [manifest.generator_id] if manifest.status == Status.READY else [manifest.generator_id, manifest.prepared_by_id]
-    return any(policy.role_in(user, org) in ACT_ROLES for org in orgs)
-
-
-def _transports(user, manifest):
-    return policy.role_in(user, manifest.transporter_id) in TRANSPORT_ROLES
-
-
-def _treats(user, manifest):
-    return policy.role_in(user, manifest.facility_id) in ACT_ROLES and _acts_at(user, manifest.facility_site_id)
-
-
-def _certificate(user, manifest):
-    from .views.documents import can_download_certificate
-
-    return can_download_certificate(user, manifest)
-
-
-# name → (statuses in which it applies, who may do it). The detail page shows the allowed ones; the
-# pages behind them check the same rule: the role first (403), then the status (back with a message).
-RULES = {
-    "edit": ((Status.DRAFT,), _prepares),
-    "import_lines": ((Status.DRAFT,), _prepares),
-    "seal": ((Status.DRAFT,), _prepares),
-    "sign": ((Status.DRAFT, Status.SEALED), _signs),
-    "pickup": ((Status.SEALED, Status.READY), _transports),
-    "deliver": ((Status.IN_TRANSIT,), _transports),
-    "receive": ((Status.IN_TRANSIT, Status.DELIVERED), _treats),
-    "treat": ((Status.RECEIVED,), _treats),
-    "cancel": ((Status.DRAFT, Status.SEALED, Status.READY), _cancels),
-    "request_revision": ((Status.COMPLETED,), lambda user, m: acting_party(user, m) is not None),
-    "certificate": ((Status.COMPLETED,), _certificate),
-    "pdf": (tuple(Status.values), lambda user, m: True),
-}
 
 LABELS = {
     "edit": _("Edit the draft"),
@@ -336,20 +266,13 @@ URL_NAMES = {"request_revision": "revision_create"}
 STYLES = {"sign": "primary", "pickup": "primary", "deliver": "primary", "receive": "primary", "treat": "primary", "cancel": "danger"}
 
 
-def may(user, manifest, name):
-    """(role allows, status allows) for one action."""
-    statuses, rule = RULES[name]
-    return rule(user, manifest), manifest.status in statuses
-
-
 def available_actions(user, manifest):
     """The actions the user may take on the manifest now, in the order the detail page shows them."""
     actions = []
-    for name in RULES:
-        role_ok, status_ok = may(user, manifest, name)
-        if not (role_ok and status_ok):
+    for name in LABELS:
+        if not all(rules.may(user, manifest, name)):
             continue
-        if name == "seal" and manifest.prepared_by_id == manifest.generator_id and _signs(user, manifest):
+        if name == "seal" and manifest.prepared_by_id == manifest.generator_id and all(rules.may(user, manifest, "sign")):
             # The generator signs directly; sealing is still offered, for a signature on the driver's phone.
             label = _("Hand over without signing now (signature code on the driver's phone)")
         else:

@@ -23,8 +23,9 @@ from accounts import audit, policy
 from accounts.models import Membership, Vehicle
 from catalog.models import TreatmentMethod, WasteCode
 
-from . import notifications, numbering
+from . import notifications, numbering, rules
 from .content import content_hash, manifest_content
+from .errors import AlreadyDone, TransitionError
 from .models import (
     IdempotencyRecord,
     Manifest,
@@ -38,24 +39,6 @@ from .models import (
 
 Role = Membership.Role
 OPEN_AFTER_PICKUP = (Status.IN_TRANSIT, Status.DELIVERED, Status.RECEIVED)
-
-
-class TransitionError(Exception):
-    """A refused transition, with a message for the user (and the form field it belongs to, if any)."""
-
-    def __init__(self, message, field=None, errors=None):
-        super().__init__(message)
-        self.message = message
-        self.field = field
-        self.errors = errors or {}
-
-
-class AlreadyDone(Exception):
-    """The idempotency key was used before: the first request's result stands."""
-
-    def __init__(self, record):
-        super().__init__(record.action)
-        self.record = record
 
 
 @dataclass
@@ -97,20 +80,6 @@ def _lock(manifest):
         raise TransitionError(_("Someone else is updating this manifest right now. Please try again in a moment.")) from exc
 
 
-def _require_status(manifest, *allowed):
-    if manifest.status not in allowed:
-        raise TransitionError(
-            _("This manifest is now “%(status)s”; the action is no longer possible.") % {"status": manifest.get_status_display()}
-        )
-
-
-def _acting_role(actor, organisation, roles, message=None):
-    role = policy.role_in(actor, organisation)
-    if role not in roles:
-        raise PermissionDenied(message or _("Your role does not allow this action on this manifest."))
-    return role
-
-
 def _record(manifest, action, actor, organisation, role, data=None, context=audit.NO_CONTEXT):
     return audit.record(
         manifest.chain, action, actor=actor, organisation=organisation, role=role, data=data or {}, context=context
@@ -133,9 +102,8 @@ def _check_permit(manifest, on_date, codes=None):
             _("Permit %(number)s is not valid on %(date)s.") % {"number": permit.number, "date": on_date.strftime("%d/%m/%Y")},
             field="permit",
         )
-    codes = codes if codes is not None else [line.waste_code for line in manifest.lines.all()]
-    allowed = set(permit.waste_codes.values_list("code", flat=True))
-    missing = sorted({code.code for code in codes} - allowed)
+    codes = codes if codes is not None else [line.waste_code for line in manifest.lines.select_related("waste_code")]
+    missing = permit.uncovered_codes(codes)
     if missing:
         raise TransitionError(
             _("Permit %(number)s does not cover waste code(s) %(codes)s.") % {"number": permit.number, "codes": ", ".join(missing)},
@@ -187,13 +155,6 @@ def _check_lines(lines):
             raise TransitionError(_("Line %(number)s: give at least one package.") % {"number": number})
 
 
-def _check_site_limit(actor, manifest, organisation):
-    """A member limited to some sites acts for the manifest only through one of those sites."""
-    site_id = {manifest.generator_id: manifest.generator_site_id, manifest.facility_id: manifest.facility_site_id}.get(organisation.pk)
-    if site_id is not None and not policy.actable_sites(actor).filter(pk=site_id).exists():
-        raise PermissionDenied(_("You do not act for this site."))
-
-
 def _write_lines(manifest, lines):
     manifest.lines.all().delete()
     ManifestLine.objects.bulk_create(
@@ -240,8 +201,7 @@ def create_draft(actor, *, generator_site, facility_site, permit, transporter, p
 @transaction.atomic
 def update_draft(actor, manifest, *, generator_site, facility_site, permit, transporter, planned_pickup_date, lines, note="", context=audit.NO_CONTEXT):
     manifest = _lock(manifest)
-    _require_status(manifest, Status.DRAFT)
-    role = _acting_role(actor, manifest.prepared_by, {Role.ADMIN, Role.MEMBER})
+    rules.check(actor, manifest, "edit")
     preparer = _check_parties(actor, generator_site, facility_site, permit, transporter)
     if preparer.pk != manifest.prepared_by_id:
         raise PermissionDenied(_("Only the organisation that prepared this draft may change it."))
@@ -253,7 +213,7 @@ def update_draft(actor, manifest, *, generator_site, facility_site, permit, tran
     manifest.planned_pickup_date, manifest.note = planned_pickup_date, note
     manifest.save()
     _write_lines(manifest, lines)
-    _record(manifest, "draft.saved", actor, preparer, role, {"lines": len(lines)}, context)
+    _record(manifest, "draft.saved", actor, preparer, policy.role_in(actor, preparer), {"lines": len(lines)}, context)
     return manifest
 
 
@@ -261,13 +221,11 @@ def update_draft(actor, manifest, *, generator_site, facility_site, permit, tran
 def seal(actor, manifest, context=audit.NO_CONTEXT):
     """Finalise a draft for the generator's signature (facility-prepared, or to be signed on the driver's phone)."""
     manifest = _lock(manifest)
-    _require_status(manifest, Status.DRAFT)
-    role = _acting_role(actor, manifest.prepared_by, {Role.ADMIN, Role.MEMBER})
-    _check_site_limit(actor, manifest, manifest.prepared_by)
+    preparer = rules.check(actor, manifest, "seal")
     _check_ready(manifest)
     manifest.status = Status.SEALED
     manifest.save(update_fields=["status", "updated_at"])
-    _record(manifest, "sealed", actor, manifest.prepared_by, role, {}, context)
+    _record(manifest, "sealed", actor, preparer, policy.role_in(actor, preparer), {}, context)
     notifications.notify(manifest, notifications.Kind.AWAITING_SIGNATURE, [manifest.generator_id])
     return manifest
 
@@ -284,16 +242,13 @@ def _sign_as_generator(manifest, signer, method, when):
 def sign(actor, manifest, password, context=audit.NO_CONTEXT):
     """The generator signs the handover, re-entering the password; the signed content is frozen."""
     manifest = _lock(manifest)
-    _require_status(manifest, Status.DRAFT, Status.SEALED)
-    role = _acting_role(actor, manifest.generator, {Role.ADMIN, Role.MEMBER}, _("Only the generator's staff may sign the handover."))
-    if not policy.actable_sites(actor).filter(pk=manifest.generator_site_id).exists():
-        raise PermissionDenied(_("You do not act for this generator site."))
+    generator = rules.check(actor, manifest, "sign")
     if not actor.check_password(password or ""):
         raise TransitionError(_("The password is not correct."), field="password")
     _sign_as_generator(manifest, actor, "password", timezone.now())
     manifest.status = Status.READY
     manifest.save()
-    _record(manifest, "signed", actor, manifest.generator, role, {"content_hash": manifest.content_hash}, context)
+    _record(manifest, "signed", actor, generator, policy.role_in(actor, generator), {"content_hash": manifest.content_hash}, context)
     notifications.notify(manifest, notifications.Kind.READY, [manifest.transporter_id, manifest.facility_id])
     return manifest
 
@@ -301,16 +256,7 @@ def sign(actor, manifest, password, context=audit.NO_CONTEXT):
 @transaction.atomic
 def cancel(actor, manifest, reason, context=audit.NO_CONTEXT):
     manifest = _lock(manifest)
-    _require_status(manifest, Status.DRAFT, Status.SEALED, Status.READY)
-    allowed_orgs = [manifest.generator] if manifest.status == Status.READY else [manifest.generator, manifest.prepared_by]
-    role = organisation = None
-    for org in allowed_orgs:
-        if policy.role_in(actor, org) in (Role.ADMIN, Role.MEMBER):
-            role, organisation = policy.role_in(actor, org), org
-            break
-    if organisation is None:
-        raise PermissionDenied(_("Your role does not allow this action on this manifest."))
-    _check_site_limit(actor, manifest, organisation)
+    organisation = rules.check(actor, manifest, "cancel")
     if not (reason or "").strip():
         raise TransitionError(_("Give the reason for cancelling."), field="reason")
     was_visible_to_others = manifest.status != Status.DRAFT
@@ -318,7 +264,7 @@ def cancel(actor, manifest, reason, context=audit.NO_CONTEXT):
     manifest.cancelled_at = timezone.now()
     manifest.cancel_reason = reason.strip()
     manifest.save()
-    _record(manifest, "cancelled", actor, organisation, role, {"reason": manifest.cancel_reason}, context)
+    _record(manifest, "cancelled", actor, organisation, policy.role_in(actor, organisation), {"reason": manifest.cancel_reason}, context)
     if was_visible_to_others:
         notifications.notify(manifest, notifications.Kind.CANCELLED, [manifest.transporter_id, manifest.facility_id])
     return manifest
@@ -349,32 +295,50 @@ def rotate_signature_code(actor, organisation, context=audit.NO_CONTEXT):
     return code
 
 
-def _verify_signature_code(organisation, code):
-    """Check the code under a row lock; count failures and lock after too many.
+class _WrongSignatureCode(Exception):
+    def __init__(self, organisation_id):
+        super().__init__(organisation_id)
+        self.organisation_id = organisation_id
 
-    Failures are committed even though the transition fails, so the count survives the rollback.
+
+def _check_signature_code(organisation, code):
+    """On the locked manifest: the generator's company code must be typed, valid and not locked.
+
+    A wrong code raises _WrongSignatureCode: the caller counts it after the transition's rollback.
     """
-    with transaction.atomic():
-        record = SignatureCode.objects.select_for_update().filter(organisation=organisation).first()
-        if record is None:
-            return _("%(org)s has no signature code yet; its administrator must create one.") % {"org": organisation.name}
-        now = timezone.now()
-        if record.locked_until and record.locked_until > now:
-            return _("Too many wrong codes: the signature code of %(org)s is locked until %(time)s.") % {
-                "org": organisation.name,
-                "time": timezone.localtime(record.locked_until).strftime("%H:%M %d/%m/%Y"),
-            }
-        if check_password((code or "").strip(), record.code_hash):
-            if record.failed_attempts:
-                record.failed_attempts = 0
-                record.save(update_fields=["failed_attempts"])
-            return None
-        record.failed_attempts += 1
-        if record.failed_attempts >= settings.HWMS_SIGNATURE_CODE_MAX_ATTEMPTS:
-            record.locked_until = now + timedelta(minutes=settings.HWMS_SIGNATURE_CODE_LOCK_MINUTES)
-            record.failed_attempts = 0
-        record.save(update_fields=["failed_attempts", "locked_until"])
-        return _("The generator's signature code is not correct.")
+    if not (code or "").strip():
+        raise TransitionError(
+            _("The generator has not signed yet: a person of the generator must type the company's signature code."),
+            field="signature_code",
+        )
+    record = SignatureCode.objects.select_for_update().filter(organisation=organisation).first()
+    if record is None:
+        raise TransitionError(
+            _("%(org)s has no signature code yet; its administrator must create one.") % {"org": organisation.name},
+            field="signature_code",
+        )
+    if record.locked_until and record.locked_until > timezone.now():
+        raise TransitionError(
+            _("Too many wrong codes: the signature code of %(org)s is locked until %(time)s.")
+            % {"org": organisation.name, "time": timezone.localtime(record.locked_until).strftime("%H:%M %d/%m/%Y")},
+            field="signature_code",
+        )
+    if not check_password(code.strip(), record.code_hash):
+        raise _WrongSignatureCode(organisation.pk)
+    if record.failed_attempts:
+        record.failed_attempts = 0
+        record.save(update_fields=["failed_attempts"])
+
+
+@transaction.atomic
+def _count_wrong_signature_code(organisation_id):
+    """Count a wrong code in its own transaction (the transition rolled back) and lock after too many."""
+    record = SignatureCode.objects.select_for_update().get(organisation_id=organisation_id)
+    record.failed_attempts += 1
+    if record.failed_attempts >= settings.HWMS_SIGNATURE_CODE_MAX_ATTEMPTS:
+        record.locked_until = timezone.now() + timedelta(minutes=settings.HWMS_SIGNATURE_CODE_LOCK_MINUTES)
+        record.failed_attempts = 0
+    record.save(update_fields=["failed_attempts", "locked_until"])
 
 
 # --- transport ---------------------------------------------------------------------------------------
@@ -382,24 +346,26 @@ def _verify_signature_code(organisation, code):
 
 def pickup(actor, manifest, *, vehicle, quantities, latitude=None, longitude=None, accuracy_m=None, signature_code=None, idempotency_key=None, context=audit.NO_CONTEXT):
     """The driver takes the waste: vehicle, gate quantities per line, position; the generator's code if unsigned."""
-    if manifest.status == Status.SEALED and manifest.generator_signed_at is None:
-        # Checked (and failures counted) outside the transition's transaction, so a wrong code is remembered.
-        error = _verify_signature_code(manifest.generator, signature_code)
-        if error:
-            raise TransitionError(error, field="signature_code")
-    return _pickup(actor, manifest, vehicle, quantities, latitude, longitude, accuracy_m, idempotency_key, context)
+    try:
+        return _pickup(actor, manifest, vehicle, quantities, latitude, longitude, accuracy_m, signature_code, idempotency_key, context)
+    except _WrongSignatureCode as wrong:
+        _count_wrong_signature_code(wrong.organisation_id)
+        raise TransitionError(_("The generator's signature code is not correct."), field="signature_code") from None
 
 
 @transaction.atomic
-def _pickup(actor, manifest, vehicle, quantities, latitude, longitude, accuracy_m, idempotency_key, context):
+def _pickup(actor, manifest, vehicle, quantities, latitude, longitude, accuracy_m, signature_code, idempotency_key, context):
     _claim_idempotency(actor, idempotency_key, "pickup", manifest.pk)
     manifest = _lock(manifest)
-    _require_status(manifest, Status.SEALED, Status.READY)
-    role = _acting_role(actor, manifest.transporter, policy.TRANSPORT_ROLES, _("Only the transporter's staff may confirm the pickup."))
+    transporter = rules.check(actor, manifest, "pickup")
+    role = policy.role_in(actor, transporter)
     if vehicle is None or vehicle.organisation_id != manifest.transporter_id:
         raise TransitionError(_("Choose one of your organisation's vehicles."), field="vehicle")
     if not Vehicle.objects.filter(pk=vehicle.pk, active=True).exists():
         raise TransitionError(_("This vehicle is not active."), field="vehicle")
+    # Decided on the locked row: a manifest sealed after the page was read still needs the generator's code.
+    if manifest.generator_signed_at is None:
+        _check_signature_code(manifest.generator, signature_code)
     lines = list(manifest.lines.all())
     errors = {}
     for line in lines:
@@ -424,7 +390,7 @@ def _pickup(actor, manifest, vehicle, quantities, latitude, longitude, accuracy_
         manifest,
         "picked_up",
         actor,
-        manifest.transporter,
+        transporter,
         role,
         {"vehicle": vehicle.plate, "quantities": {str(line.position): str(line.pickup_quantity_kg) for line in lines}},
         audit.RequestContext(context.ip, context.user_agent, latitude, longitude, accuracy_m),
@@ -437,13 +403,13 @@ def _pickup(actor, manifest, vehicle, quantities, latitude, longitude, accuracy_
 def deliver(actor, manifest, *, latitude=None, longitude=None, accuracy_m=None, idempotency_key=None, context=audit.NO_CONTEXT):
     _claim_idempotency(actor, idempotency_key, "deliver", manifest.pk)
     manifest = _lock(manifest)
-    _require_status(manifest, Status.IN_TRANSIT)
-    role = _acting_role(actor, manifest.transporter, policy.TRANSPORT_ROLES, _("Only the transporter's staff may confirm the delivery."))
+    transporter = rules.check(actor, manifest, "deliver")
+    role = policy.role_in(actor, transporter)
     manifest.status = Status.DELIVERED
     manifest.delivered_at = timezone.now()
     manifest.save(update_fields=["status", "delivered_at", "updated_at"])
     _record(
-        manifest, "delivered", actor, manifest.transporter, role, {}, audit.RequestContext(context.ip, context.user_agent, latitude, longitude, accuracy_m)
+        manifest, "delivered", actor, transporter, role, {}, audit.RequestContext(context.ip, context.user_agent, latitude, longitude, accuracy_m)
     )
     return manifest
 
@@ -460,20 +426,12 @@ def is_discrepancy(line, received_quantity, received_code):
     return abs(received_quantity - reference) > tolerance
 
 
-def _facility_role(actor, manifest):
-    role = _acting_role(actor, manifest.facility, {Role.ADMIN, Role.MEMBER}, _("Only the facility's staff may receive and treat this waste."))
-    if not policy.actable_sites(actor).filter(pk=manifest.facility_site_id).exists():
-        raise PermissionDenied(_("You do not act for this facility site."))
-    return role
-
-
 @transaction.atomic
 def receive(actor, manifest, *, lines, refuse_reason="", context=audit.NO_CONTEXT):
     """Record what arrived. `lines`: {line id: {"received_quantity_kg", "received_waste_code", "comment",
     "rejected", "rejection_reason"}}. A non-empty refuse_reason refuses the whole shipment."""
     manifest = _lock(manifest)
-    _require_status(manifest, Status.IN_TRANSIT, Status.DELIVERED)
-    role = _facility_role(actor, manifest)
+    role = policy.role_in(actor, rules.check(actor, manifest, "receive"))
     manifest_lines = list(manifest.lines.select_related("waste_code"))
     now = timezone.now()
     if refuse_reason.strip():
@@ -556,15 +514,14 @@ def treat(actor, manifest, *, lines, context=audit.NO_CONTEXT):
     When every accepted line is treated the manifest is completed.
     """
     manifest = _lock(manifest)
-    _require_status(manifest, Status.RECEIVED)
-    role = _facility_role(actor, manifest)
+    role = policy.role_in(actor, rules.check(actor, manifest, "treat"))
     permitted_methods = set(manifest.permit.treatment_methods.values_list("pk", flat=True))
-    # Compared by code text: the permit may list the codes of an older catalog version.
-    permitted_codes = set(manifest.permit.waste_codes.values_list("code", flat=True))
+    manifest_lines = list(manifest.lines.select_related("waste_code", "received_waste_code"))
+    uncovered = set(manifest.permit.uncovered_codes([line.received_waste_code or line.waste_code for line in manifest_lines]))
     received_on = timezone.localtime(manifest.received_at).date()
     today = timezone.localdate()
     errors, changed = {}, []
-    for line in manifest.lines.select_related("waste_code", "received_waste_code"):
+    for line in manifest_lines:
         if line.rejected or line.is_treated or line.pk not in lines:
             continue
         data = lines[line.pk]
@@ -576,7 +533,7 @@ def treat(actor, manifest, *, lines, context=audit.NO_CONTEXT):
             errors[f"line_{line.pk}"] = _("Give both the treatment method and the date.")
         elif method.pk not in permitted_methods:
             errors[f"line_{line.pk}"] = _("Method %(method)s is not permitted by permit %(permit)s.") % {"method": method.code, "permit": manifest.permit.number}
-        elif code.code not in permitted_codes:
+        elif code.code in uncovered:
             errors[f"line_{line.pk}"] = _("Permit %(permit)s does not cover waste code %(code)s.") % {"permit": manifest.permit.number, "code": code.code}
         elif not received_on <= treated_on <= today:
             errors[f"line_{line.pk}"] = _("The treatment date must be between the reception date and today.")
@@ -609,36 +566,11 @@ def treat(actor, manifest, *, lines, context=audit.NO_CONTEXT):
 
 # --- revisions ---------------------------------------------------------------------------------------
 
-REVISABLE_FIELDS = ("received_quantity_kg", "treatment_method", "treated_on", "description")
-
-
-def party_organisations(manifest):
-    """The distinct organisations party to a manifest (a facility that transports counts once)."""
-    seen, parties = set(), []
-    for org in (manifest.generator, manifest.transporter, manifest.facility):
-        if org.pk not in seen:
-            seen.add(org.pk)
-            parties.append(org)
-    return parties
-
-
-def acting_party(actor, manifest):
-    """The party organisation the actor acts for on this manifest (admin/member roles), or None."""
-    for org in party_organisations(manifest):
-        if policy.role_in(actor, org) in (Role.ADMIN, Role.MEMBER):
-            return org
-    return None
-
-
 @transaction.atomic
 def request_revision(actor, manifest, *, changes, comment, context=audit.NO_CONTEXT):
-    """Propose new values for a completed manifest: {line id: {field: value}} over REVISABLE_FIELDS."""
+    """Propose new values for a completed manifest: {line id: {field: value}} over rules.REVISABLE_FIELDS."""
     manifest = _lock(manifest)
-    _require_status(manifest, Status.COMPLETED)
-    organisation = acting_party(actor, manifest)
-    if organisation is None:
-        raise PermissionDenied(_("Only the parties to this manifest may propose a revision."))
-    _check_site_limit(actor, manifest, organisation)
+    organisation = rules.check(actor, manifest, "request_revision")
     if not (comment or "").strip():
         raise TransitionError(_("Explain why the manifest must be revised."), field="comment")
     line_ids = set(manifest.lines.values_list("pk", flat=True))
@@ -646,7 +578,7 @@ def request_revision(actor, manifest, *, changes, comment, context=audit.NO_CONT
     for line_id, fields in changes.items():
         if int(line_id) not in line_ids:
             raise TransitionError(_("Unknown line."))
-        kept = {name: _serialise(value) for name, value in fields.items() if name in REVISABLE_FIELDS and value not in (None, "")}
+        kept = {name: _serialise(value) for name, value in fields.items() if name in rules.REVISABLE_FIELDS and value not in (None, "")}
         if kept:
             clean[str(line_id)] = kept
     if not clean:
@@ -663,7 +595,7 @@ def request_revision(actor, manifest, *, changes, comment, context=audit.NO_CONT
     )
     RevisionDecision.objects.create(revision=revision, organisation=organisation, decided_by=actor, approved=True, comment="")
     _record(manifest, "revision.requested", actor, organisation, policy.role_in(actor, organisation), {"revision": revision.pk, "changes": clean, "comment": revision.comment}, context)
-    others = [org.pk for org in party_organisations(manifest) if org.pk != organisation.pk]
+    others = [org_id for org_id in rules.parties(manifest) if org_id != organisation.pk]
     notifications.notify(manifest, notifications.Kind.REVISION_REQUESTED, others)
     if not others:
         _apply_revision(manifest, revision, actor, organisation, context)
@@ -682,14 +614,11 @@ def decide_revision(actor, revision, *, approve, comment="", context=audit.NO_CO
     revision = Revision.objects.select_for_update().get(pk=revision.pk)
     if revision.state != Revision.State.PENDING:
         raise TransitionError(_("This revision has already been decided."))
-    organisation = None
-    for org in party_organisations(manifest):
-        if policy.role_in(actor, org) in (Role.ADMIN, Role.MEMBER) and not revision.decisions.filter(organisation=org).exists():
-            organisation = org
-            break
-    if organisation is None:
-        raise PermissionDenied(_("Your organisation has no decision to take on this revision."))
-    _check_site_limit(actor, manifest, organisation)
+    rules.check(actor, manifest, "decide_revision")
+    org_id = rules.deciding_party(actor, manifest, revision)
+    if org_id is None:
+        raise PermissionDenied(rules.RULES["decide_revision"].refusal)
+    organisation = rules.organisation(manifest, org_id)
     if not approve and not (comment or "").strip():
         raise TransitionError(_("Explain why you refuse the revision."), field="comment")
     RevisionDecision.objects.create(revision=revision, organisation=organisation, decided_by=actor, approved=approve, comment=(comment or "").strip())
@@ -698,10 +627,10 @@ def decide_revision(actor, revision, *, approve, comment="", context=audit.NO_CO
     if not approve:
         revision.state, revision.decided_at = Revision.State.REFUSED, timezone.now()
         revision.save(update_fields=["state", "decided_at"])
-        notifications.notify(manifest, notifications.Kind.REVISION_DECIDED, [org.pk for org in party_organisations(manifest)])
+        notifications.notify(manifest, notifications.Kind.REVISION_DECIDED, rules.parties(manifest))
         return revision
     decided = set(revision.decisions.values_list("organisation_id", flat=True))
-    if decided >= {org.pk for org in party_organisations(manifest)}:
+    if decided >= set(rules.parties(manifest)):
         _apply_revision(manifest, revision, actor, organisation, context)
     return revision
 
@@ -735,7 +664,7 @@ def _apply_revision(manifest, revision, actor, organisation, context):
     revision.state, revision.decided_at = Revision.State.APPROVED, timezone.now()
     revision.save(update_fields=["state", "decided_at"])
     _record(manifest, "revision.applied", actor, organisation, policy.role_in(actor, organisation) or "", {"revision": revision.pk, "version": manifest.version}, context)
-    notifications.notify(manifest, notifications.Kind.REVISION_DECIDED, [org.pk for org in party_organisations(manifest)])
+    notifications.notify(manifest, notifications.Kind.REVISION_DECIDED, rules.parties(manifest))
     if manifest.has_discrepancy and not had_discrepancy:
         notifications.notify(manifest, notifications.Kind.DISCREPANCY, [manifest.generator_id, manifest.transporter_id], officials=True)
 

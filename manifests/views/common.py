@@ -1,14 +1,44 @@
-"""Shared pieces of the manifest views: request context for the audit chain, errors from the services."""
+"""Shared pieces of the manifest views: the rules' guards, request context for the audit chain, errors from
+the services."""
 
 import uuid
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from accounts import policy
 from accounts.audit import RequestContext
 
-from ..services import AlreadyDone, TransitionError
+from .. import rules
+from ..errors import AlreadyDone, TransitionError
+
+
+def detail_url(manifest):
+    return reverse("manifests:detail", args=[manifest.pk])
+
+
+def manifest_for_action(user, pk, action):
+    """The manifest for a page of `action`: 404 outside the user's scope, 403 when the rules say the user
+    may not take the action (whatever the status: the page then says what happened)."""
+    manifest = policy.get_manifest_for_user(user, pk)
+    if rules.acting_organisation(user, manifest, action) is None:
+        raise PermissionDenied(rules.RULES[action].refusal)
+    return manifest
+
+
+def guard(request, manifest, action):
+    """403 when the rules do not let the user take the action; back to the manifest with a message when its
+    status no longer allows it (None when the action may go on)."""
+    allowed, status_ok = rules.may(request.user, manifest, action)
+    if not allowed:
+        raise PermissionDenied(rules.RULES[action].refusal)
+    if not status_ok:
+        messages.error(request, rules.status_refusal(manifest))
+        return redirect(detail_url(manifest))
+    return None
 
 
 def request_context(request, latitude=None, longitude=None, accuracy_m=None):
@@ -65,6 +95,9 @@ __all__ = [
     "TransitionError",
     "already_done_response",
     "apply_transition_error",
+    "detail_url",
+    "guard",
+    "manifest_for_action",
     "new_idempotency_key",
     "request_context",
     "submit_transition",

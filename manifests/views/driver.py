@@ -6,7 +6,6 @@ Every POST carries an idempotency key, so a phone that retries a request writes 
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
@@ -20,7 +19,7 @@ from accounts.models import Membership
 from .. import services
 from ..forms_transport import DeliverForm, PickupForm
 from ..models import Status
-from .common import request_context, submit_transition, success
+from .common import manifest_for_action, request_context, submit_transition, success
 
 Role = Membership.Role
 TRANSPORT_ROLES = policy.TRANSPORT_ROLES
@@ -37,14 +36,6 @@ def transporter_ids(user):
 def driver_manifests(user):
     """Manifests assigned to the user's transporter organisations, within what the policy lets them see."""
     return policy.visible_manifests(user).filter(transporter_id__in=transporter_ids(user))
-
-
-def _manifest_for_transport(user, pk):
-    """404 outside the user's scope (policy); 403 when visible but the user does not transport it."""
-    manifest = policy.get_manifest_for_user(user, pk)
-    if manifest.transporter_id not in transporter_ids(user):
-        raise PermissionDenied(_("Only the transporter's staff may confirm the pickup and the delivery."))
-    return manifest
 
 
 def action_url(manifest):
@@ -105,7 +96,7 @@ def _lines(manifest):
 @login_required
 @require_http_methods(["GET", "POST"])
 def pickup(request, pk):
-    manifest = _manifest_for_transport(request.user, pk)
+    manifest = manifest_for_action(request.user, pk, "pickup")
     lines = _lines(manifest)
     form = PickupForm(request.POST if request.method == "POST" else None, manifest=manifest, lines=lines)
     done = submit_transition(
@@ -141,7 +132,7 @@ def pickup(request, pk):
 @login_required
 @require_http_methods(["GET", "POST"])
 def deliver(request, pk):
-    manifest = _manifest_for_transport(request.user, pk)
+    manifest = manifest_for_action(request.user, pk, "deliver")
     form = DeliverForm(request.POST if request.method == "POST" else None)
     done = submit_transition(
         request,

@@ -6,7 +6,6 @@ from decimal import Decimal
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Case, Count, IntegerField, Value, When
 from django.shortcuts import redirect, render
@@ -21,11 +20,10 @@ from accounts.models import Membership
 from .. import services
 from ..forms_transport import ReceiveForm, RefuseForm, TreatForm
 from ..models import Status
-from .common import TransitionError, apply_transition_error, request_context
+from .common import TransitionError, apply_transition_error, manifest_for_action, request_context
 
 Role = Membership.Role
 READ_ROLES = policy.FOLLOW_ROLES
-ACT_ROLES = policy.ACT_ROLES
 COMING = (Status.READY, Status.IN_TRANSIT, Status.DELIVERED)
 PENDING = (Status.RECEIVED,)
 RECEIVABLE = (Status.IN_TRANSIT, Status.DELIVERED)
@@ -35,16 +33,6 @@ PAGE_SIZE = 25
 def facility_sites(user, roles=READ_ROLES):
     """The treatment facility sites the user works at (drivers excluded: they have their own pages)."""
     return policy.actable_sites(user, roles=roles).filter(organisation__is_facility=True)
-
-
-def _manifest_for_facility(user, pk):
-    """404 outside the user's scope (policy); 403 when visible but the user does not act for the facility site."""
-    manifest = policy.get_manifest_for_user(user, pk)
-    if policy.role_in(user, manifest.facility_id) not in ACT_ROLES or not facility_sites(user, ACT_ROLES).filter(
-        pk=manifest.facility_site_id
-    ).exists():
-        raise PermissionDenied(_("Only the facility's staff may receive and treat this waste."))
-    return manifest
 
 
 @login_required
@@ -97,7 +85,7 @@ def _with_tolerance(lines):
 @login_required
 @require_http_methods(["GET", "POST"])
 def receive(request, pk):
-    manifest = _manifest_for_facility(request.user, pk)
+    manifest = manifest_for_action(request.user, pk, "receive")
     lines = _with_tolerance(list(manifest.lines.select_related("waste_code", "received_waste_code").order_by("position")))
     action = request.POST.get("action") if request.method == "POST" else None
     form = ReceiveForm(request.POST if action == "receive" else None, manifest=manifest, lines=lines)
@@ -151,7 +139,7 @@ def _after_receipt(request, manifest):
 @login_required
 @require_http_methods(["GET", "POST"])
 def treat(request, pk):
-    manifest = _manifest_for_facility(request.user, pk)
+    manifest = manifest_for_action(request.user, pk, "treat")
     all_lines = list(manifest.lines.select_related("waste_code", "received_waste_code", "treatment_method").order_by("position"))
     pending = [line for line in all_lines if not line.rejected and not line.is_treated]
     done = [line for line in all_lines if line.rejected or line.is_treated]

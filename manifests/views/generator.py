@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.urls import path, reverse
+from django.urls import path
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts import policy
 from catalog.search import search_waste_codes
 
-from .. import selectors, services
+from .. import rules, selectors, services
 from ..filters import ManifestFilter
 from ..forms import (
     LINE_PREFIX,
@@ -30,28 +30,9 @@ from ..forms import (
     waste_code_suggestions,
 )
 from ..models import SignatureCode
-from .common import TransitionError, apply_transition_error, request_context, submit_transition, success
+from .common import TransitionError, apply_transition_error, detail_url, guard, request_context, submit_transition, success
 
 PAGE_SIZE = 25
-
-
-def detail_url(manifest):
-    return reverse("manifests:detail", args=[manifest.pk])
-
-
-def guard(request, manifest, action):
-    """403 when the user's role does not allow the action; back to the manifest with a message when its
-    status no longer allows it (None when the action may go on)."""
-    role_ok, status_ok = selectors.may(request.user, manifest, action)
-    if not role_ok:
-        raise PermissionDenied(_("Your role does not allow this action on this manifest."))
-    if not status_ok:
-        messages.error(
-            request,
-            _("This manifest is now “%(status)s”; the action is no longer possible.") % {"status": manifest.get_status_display()},
-        )
-        return redirect(detail_url(manifest))
-    return None
 
 
 # --- list ----------------------------------------------------------------------------------------------
@@ -93,7 +74,10 @@ def _valid(form, formset):
 
 
 def _save_draft(request, form, formset, manifest=None):
-    """Create or update through the services; None (errors added to the form) when refused."""
+    """Create or update through the services; None (errors added to the form) when refused.
+
+    A refused permission is not a form error: it answers 403 like every other view.
+    """
     data = form.cleaned_data
     fields = {name: data[name] for name in ("generator_site", "facility_site", "permit", "transporter", "planned_pickup_date")}
     fields["note"] = data.get("note", "")
@@ -103,8 +87,6 @@ def _save_draft(request, form, formset, manifest=None):
         return services.update_draft(request.user, manifest, lines=formset.line_inputs(), context=request_context(request), **fields)
     except TransitionError as error:
         apply_transition_error(form, error)
-    except PermissionDenied as error:
-        form.add_error(None, str(error) or _("You may prepare manifests only for your own sites or for your own facility."))
     return None
 
 
@@ -113,7 +95,7 @@ def _after_save(request, manifest, created):
         messages.success(request, _("Draft %(number)s saved. Only your organisation sees it until it is signed or sent for signature.") % {"number": manifest.number})
     else:
         messages.success(request, _("Draft %(number)s saved.") % {"number": manifest.number})
-    if request.POST.get("then") == "sign" and all(selectors.may(request.user, manifest, "sign")):
+    if request.POST.get("then") == "sign" and all(rules.may(request.user, manifest, "sign")):
         return redirect("manifests:sign", pk=manifest.pk)
     return redirect(detail_url(manifest))
 
@@ -131,7 +113,7 @@ def _render_form(request, form, formset, manifest=None):
 
 def _may_sign_after(user, manifest):
     if manifest is not None:
-        return selectors.may(user, manifest, "sign")[0]
+        return rules.may(user, manifest, "sign")[0]
     return policy.actable_sites(user).filter(organisation__is_generator=True).exists()
 
 

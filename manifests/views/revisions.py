@@ -12,11 +12,10 @@ from django.views.decorators.http import require_http_methods
 
 from accounts import policy
 
-from .. import selectors, services
+from .. import rules, selectors, services
 from ..forms import DecisionForm, RevisionForm
 from ..models import Revision
-from .common import TransitionError, apply_transition_error, request_context
-from .generator import detail_url, guard
+from .common import TransitionError, apply_transition_error, detail_url, guard, request_context
 
 
 @login_required
@@ -60,7 +59,7 @@ def revision_decide(request, revision_pk):
             messages.error(request, _("This revision has already been decided."))
             return redirect(detail_url(manifest))
         if deciding_org is None:
-            raise PermissionDenied(_("Your organisation has no decision to take on this revision."))
+            raise PermissionDenied(rules.RULES["decide_revision"].refusal)
         if form.is_valid():
             approve = form.cleaned_data["decision"] == "approve"
             try:
