@@ -42,11 +42,6 @@ def lockout_response(request, original_response=None, credentials=None):
 
 
 @login_required
-def home(request):
-    return render(request, "home.html", selectors.home_summary(request.user))
-
-
-@login_required
 def profile(request):
     memberships = request.user.memberships.select_related("organisation").prefetch_related("sites")
     return render(request, "accounts/profile.html", {"memberships": memberships})

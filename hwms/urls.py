@@ -1,13 +1,13 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from accounts import views as account_views
+from . import views
 
 admin.site.site_header = "HWMS"
 admin.site.site_title = "HWMS"
 
 urlpatterns = [
-    path("", account_views.home, name="home"),
+    path("", views.home, name="home"),
     path("", include("accounts.urls")),
     path("manifests/", include("manifests.urls")),
     path("gis/", include("gis.urls")),

@@ -182,14 +182,15 @@ class BaseLineFormSet(forms.BaseFormSet):
         return [form.line_input() for form in self.line_forms()]
 
     def check_permit(self, permit):
-        """Tell, next to the line, a code the chosen permit does not cover (compared by code text)."""
+        """Tell, next to the line, a code the chosen permit does not cover (Permit.uncovered_codes)."""
         if permit is None:
             return True
-        allowed = set(permit.waste_codes.values_list("code", flat=True))
+        forms_with_codes = [form for form in self.line_forms() if form.cleaned_data.get("waste_code") is not None]
+        uncovered = set(permit.uncovered_codes([form.cleaned_data["waste_code"] for form in forms_with_codes]))
         ok = True
-        for form in self.line_forms():
-            code = form.cleaned_data.get("waste_code")
-            if code is not None and code.code not in allowed:
+        for form in forms_with_codes:
+            code = form.cleaned_data["waste_code"]
+            if code.code in uncovered:
                 form.add_error(
                     "waste_code",
                     _("Permit %(number)s does not cover waste code %(code)s.") % {"number": permit.number, "code": code.code},
@@ -304,9 +305,6 @@ class RevisionForm(forms.Form):
             if fields:
                 changes[line.pk] = fields
         return changes
-
-    def has_line_errors(self):
-        return any(self.errors.get(name) for row in self.rows for name in row["names"].values())
 
 
 class DecisionForm(forms.Form):

@@ -117,9 +117,6 @@ class PickupForm(PositionForm):
     def needs_signature_code(self):
         return self.manifest.status == Status.SEALED and self.manifest.generator_signed_at is None
 
-    def line_fields(self):
-        return [self[f"line_{line.pk}"] for line in self.lines]
-
     @property
     def quantities(self):
         return {line.pk: self.cleaned_data[f"line_{line.pk}"] for line in self.lines}
@@ -241,7 +238,7 @@ class ReceiveForm(_PerLineForm):
         if data["received_quantity_kg"] is None:
             return self._name(line, "quantity")
         code = data["received_waste_code"]
-        if code.pk != line.waste_code_id and not self.manifest.permit.waste_codes.filter(pk=code.pk).exists():
+        if code.pk != line.waste_code_id and self.manifest.permit.uncovered_codes([code]):
             return self._name(line, "code")
         return self._name(line, "comment")
 

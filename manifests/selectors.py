@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import DecimalField, Exists, OuterRef, Q, Subquery, Sum, Value
+from django.db.models import Count, DecimalField, Exists, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -318,3 +318,24 @@ def oversight_counts(user):
 
 def notifications_for(user):
     return Notification.objects.filter(user=user).select_related("manifest").order_by("-created_at", "-id")
+
+
+# --- home page ------------------------------------------------------------------------------------------
+
+
+def home_summary(user):
+    """The manifests block of the home page: counts per status in the user's scope and the user's entry points."""
+    counts = policy.visible_manifests(user).aggregate(
+        total=Count("pk"),
+        **{status: Count("pk", filter=Q(status=status)) for status in Status.values},
+        discrepancies=Count("pk", filter=Q(has_discrepancy=True)),
+        overdue=Count("pk", filter=Q(overdue_since__isnull=False) & ~Q(status__in=CLOSED)),
+    )
+    return {
+        "counts": counts,
+        "rows": [(value, label, counts[value]) for value, label in Status.choices if counts[value]],
+        # The same rule as the create view, so the button never leads to a 403.
+        "can_create": can_create(user),
+        "drives": bool(policy.organisations_with(user, "transporter", policy.TRANSPORT_ROLES)),
+        "receives": bool(policy.organisations_with(user, "facility", policy.FOLLOW_ROLES)),
+    }
