@@ -5,9 +5,10 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 # make run is the embedded mode whatever the shell exports: SQLite, eager Celery, DEBUG on.
-DEV_ENV := env -u DATABASE_URL -u REDIS_URL DEBUG=1
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# QR codes and e-mail links point at the address actually served (make run PORT=8101).
+DEV_ENV = env -u DATABASE_URL -u REDIS_URL DEBUG=1 SITE_URL=http://$(HOST):$(PORT)
 
 .PHONY: run test install setup messages lint worker clean
 

@@ -70,7 +70,14 @@ if not SECRET_KEY or (not (DEBUG or TESTING) and (SECRET_KEY == _DEV_SECRET or l
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if (DEBUG or TESTING) else "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
-SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
+# The public address printed in QR codes and e-mail links: never a guess in production. `make run` passes the
+# address it serves.
+SITE_URL = env_str("SITE_URL", "" if not (DEBUG or TESTING) else "http://127.0.0.1:8000").rstrip("/")
+if not SITE_URL.startswith(("http://", "https://")):
+    raise ImproperlyConfigured(
+        "SITE_URL must be set to the portal's public address (e.g. https://ctnh.example.gov.vn) when DEBUG is off: "
+        "QR codes and e-mail links use it."
+    )
 
 INSTALLED_APPS = [
     "hwms.apps.HwmsAdminConfig",
@@ -213,13 +220,17 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-# E-mail: console in development, SMTP from the environment in production.
-EMAIL_BACKEND = env_str(
-    "EMAIL_BACKEND",
-    "django.core.mail.backends.console.EmailBackend" if (DEBUG or not env_str("EMAIL_HOST"))
-    else "django.core.mail.backends.smtp.EmailBackend",
-)
-EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+# E-mail: console in development, SMTP from the environment in production. With DEBUG off and no EMAIL_HOST the
+# portal refuses to start rather than print notifications to a console and record them as e-mailed.
+EMAIL_HOST = env_str("EMAIL_HOST")
+EMAIL_BACKEND = env_str("EMAIL_BACKEND")
+if not EMAIL_BACKEND:
+    if DEBUG or TESTING:
+        EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+    elif EMAIL_HOST:
+        EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    else:
+        raise ImproperlyConfigured("EMAIL_HOST must be set when DEBUG is off (or EMAIL_BACKEND, explicitly).")
 EMAIL_PORT = env_int("EMAIL_PORT", 587)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")

@@ -104,13 +104,14 @@ def test_home_page_fits_the_role(client, world, persona, expected, absent):
         assert text not in page
 
 
-def test_production_settings_pass_the_deploy_checks_and_require_a_secret_key(tmp_path):
-    """DEBUG off: a real SECRET_KEY is required, and `check --deploy` is clean."""
+def test_production_settings_pass_the_deploy_checks_and_require_a_secret_key_a_site_url_and_a_mail_host(tmp_path):
+    """DEBUG off: a real SECRET_KEY, the public SITE_URL and an EMAIL_HOST are required; `check --deploy` is clean."""
     import os
     import subprocess
     import sys
 
-    env = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "HWMS_TESTING", "SECRET_KEY", "DATABASE_URL", "REDIS_URL", "DJANGO_ALLOW_ASYNC_UNSAFE")}
+    dropped = ("DEBUG", "HWMS_TESTING", "SECRET_KEY", "SITE_URL", "EMAIL_HOST", "EMAIL_BACKEND", "DATABASE_URL", "REDIS_URL", "DJANGO_ALLOW_ASYNC_UNSAFE")
+    env = {k: v for k, v in os.environ.items() if k not in dropped}
     env["SQLITE_PATH"] = str(tmp_path / "db.sqlite3")
     from django.conf import settings
 
@@ -118,6 +119,13 @@ def test_production_settings_pass_the_deploy_checks_and_require_a_secret_key(tmp
     missing = subprocess.run([sys.executable, "manage.py", "check"], **run)
     assert missing.returncode != 0 and "SECRET_KEY" in missing.stderr
     env.update(SECRET_KEY="x" * 20 + "production-secret-key-0123456789", ALLOWED_HOSTS="hwms.example.vn")
-    run["env"] = env
+    # QR codes and e-mail links would point at localhost.
+    no_site_url = subprocess.run([sys.executable, "manage.py", "check"], **run)
+    assert no_site_url.returncode != 0 and "SITE_URL" in no_site_url.stderr
+    env["SITE_URL"] = "https://hwms.example.vn"
+    # Notifications would go to a console while being recorded as e-mailed.
+    no_mail_host = subprocess.run([sys.executable, "manage.py", "check"], **run)
+    assert no_mail_host.returncode != 0 and "EMAIL_HOST" in no_mail_host.stderr
+    env["EMAIL_HOST"] = "smtp.example.vn"
     deploy = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"], **run)
     assert deploy.returncode == 0, deploy.stderr
