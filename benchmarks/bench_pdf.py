@@ -151,7 +151,8 @@ def main():
         from pypdf import PdfReader
 
         from accounts import policy
-        from manifests.pdf import qr_matrix, render_certificate_pdf, render_manifest_pdf
+        from common.documents import qr_matrix
+        from manifests.pdf import render_certificate_pdf, render_manifest_pdf
 
         pk, alice = build_manifest()
 
