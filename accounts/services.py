@@ -9,7 +9,10 @@ from .models import Membership, Organisation, User
 
 
 def _lock_organisation(organisation):
-    return Organisation.objects.select_for_update().get(pk=organisation.pk)
+    # FOR NO KEY UPDATE: serialises writers of the organisation without blocking the foreign-key checks that
+    # other transactions run on it at commit (an audit event naming it), which would deadlock with the
+    # audit chain's head lock.
+    return Organisation.objects.select_for_update(no_key=True).get(pk=organisation.pk)
 
 
 def _chain(organisation):

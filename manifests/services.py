@@ -72,7 +72,9 @@ def _lock(manifest):
             cursor.execute("SET LOCAL lock_timeout = %s", [f"{settings.HWMS_LOCK_TIMEOUT_SECONDS * 1000}ms"])
     try:
         return (
-            Manifest.objects.select_for_update(of=("self",))
+            # FOR NO KEY UPDATE: transitions serialise on it, while rows that merely reference the manifest
+            # (lines, notifications, idempotency keys) are still checked at commit without waiting.
+            Manifest.objects.select_for_update(of=("self",), no_key=True)
             .select_related("generator", "facility", "transporter", "permit", "generator_site", "facility_site", "vehicle")
             .get(pk=manifest.pk)
         )

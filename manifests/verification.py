@@ -5,7 +5,7 @@ TimestampSigner (SECRET_KEY, own salt). It is short enough to keep the QR code s
 cannot be forged; it expires settings.HWMS_VERIFY_TOKEN_MAX_AGE_DAYS days after it was printed.
 
 Tokens are issued on the hour: a manifest version printed several times within an hour carries the
-same code, so its QR code is identical (and manifests.pdf reuses the encoded matrix); in exchange a
+same code, so its QR code is identical (and common.documents caches the encoded matrix); in exchange a
 token may expire up to an hour before the configured age.
 """
 

@@ -157,6 +157,48 @@ def test_a_deleted_middle_event_is_detected(chain):
     assert f"{m.chain}: missing event before #{delivered.seq + 1} (expected #{delivered.seq})" in message
 
 
+def test_a_deleted_last_event_is_detected_by_the_chain_head(chain):
+    w = chain
+    m = full_lifecycle(w)
+    last = AuditEvent.objects.filter(chain=m.chain).order_by("-seq").first()
+    with trigger_off():
+        assert raw("DELETE FROM accounts_auditevent WHERE id = %s", [last.pk]) == 1
+    message = broken("--chain", m.chain)
+    assert f"{m.chain}: events missing at the end (the head records #{last.seq}, the last event is #{last.seq - 1})" in message
+
+
+def test_a_deleted_whole_chain_is_detected_by_its_head(chain):
+    w = chain
+    m = full_lifecycle(w)
+    count = AuditEvent.objects.filter(chain=m.chain).count()
+    with trigger_off():
+        assert raw("DELETE FROM accounts_auditevent WHERE chain = %s", [m.chain]) == count
+    assert f"{m.chain}: every event of the chain is missing (the head records #{count})" in broken()
+
+
+def test_events_without_a_head_are_reported(chain):
+    w = chain
+    m = full_lifecycle(w)
+    with trigger_off():
+        assert raw("DELETE FROM accounts_audithead WHERE chain = %s", [m.chain]) == 1
+    assert f"{m.chain}: no chain head recorded for this chain" in broken("--chain", m.chain)
+
+
+def test_the_database_refuses_to_delete_a_head_or_move_it_anywhere_but_one_step_forward(chain):
+    if connection.vendor != "postgresql":
+        pytest.skip("the trigger exists on PostgreSQL")
+    w = chain
+    m = full_lifecycle(w)
+    with pytest.raises(DatabaseError, match="cannot be deleted"), transaction.atomic():
+        raw("DELETE FROM accounts_audithead WHERE chain = %s", [m.chain])
+    with pytest.raises(DatabaseError, match="one step forward"), transaction.atomic():
+        raw("UPDATE accounts_audithead SET seq = seq - 1 WHERE chain = %s", [m.chain])
+    with pytest.raises(DatabaseError, match="one step forward"), transaction.atomic():
+        raw("UPDATE accounts_audithead SET seq = seq + 1, hash = 'x' WHERE chain = %s", [m.chain])
+    with pytest.raises(DatabaseError, match="starts at sequence 0"), transaction.atomic():
+        raw("INSERT INTO accounts_audithead (chain, seq, hash) VALUES ('forged:1', 5, 'x')")
+
+
 def test_a_changed_time_or_actor_is_detected(chain):
     w = chain
     m = full_lifecycle(w)
