@@ -11,7 +11,7 @@ from manifests.tasks import send_notification_emails
 from tests import factories
 from tests.factories import PASSWORD
 
-from .test_transitions import (
+from .lifecycle import (
     ACTIONS,
     at_status,
     first_line,

@@ -14,7 +14,7 @@ from manifests import services
 from manifests.models import Manifest, Notification, Status
 from manifests.tasks import flag_overdue_manifests
 
-from .test_transitions import at_status
+from .lifecycle import at_status
 
 pytestmark = pytest.mark.django_db
 
