@@ -4,6 +4,8 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportModelAdmin
 
+from common.spreadsheets import BoundedXLSX, CSVExport, SniffedCSV, SpreadsheetError, XLSXExport
+
 from .forms import WasteCodeConfirmImportForm, WasteCodeImportForm
 from .models import CatalogVersion, HazardProperty, TreatmentMethod, WasteChapter, WasteCode
 from .resources import WasteCodeResource
@@ -35,6 +37,9 @@ class WasteCodeAdmin(ImportExportModelAdmin):
     """The official waste list is imported here from XLSX/CSV into a catalogue version chosen on the form."""
 
     resource_classes = [WasteCodeResource]
+    # Read and written by the spreadsheet layer: bounded XLSX, CSV as Excel saved it, formulae neutralised.
+    import_formats = [SniffedCSV, BoundedXLSX]
+    export_formats = [CSVExport, XLSXExport]
     import_form_class = WasteCodeImportForm
     confirm_form_class = WasteCodeConfirmImportForm
     import_template_name = "admin/catalog/wastecode/import.html"
@@ -50,6 +55,12 @@ class WasteCodeAdmin(ImportExportModelAdmin):
         if isinstance(form, (WasteCodeImportForm, WasteCodeConfirmImportForm)):
             resource_kwargs.update(form.resource_kwargs())
         return resource_kwargs
+
+    def add_data_read_fail_error_to_form(self, form, e):
+        if isinstance(e, SpreadsheetError):
+            form.add_error("import_file", e.message)  # why the file was refused, not just the exception's name
+        else:
+            super().add_data_read_fail_error_to_form(form, e)
 
     def get_confirm_form_initial(self, request, import_form):
         initial = super().get_confirm_form_initial(request, import_form)

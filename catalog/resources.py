@@ -15,16 +15,18 @@ is one transaction and `import_data` rolls back on validation errors too, so one
 
 Spreadsheets mangle codes: "17 02 03" typed into Excel may come back as the number 170203, and "01 01 01" as
 10101. A code made only of digits is therefore re-split into pairs, with the lost leading zero put back.
-Exported cells that a spreadsheet would run as a formula get a leading apostrophe, which the import removes.
+Cells are read and written by the project's spreadsheet layer (common.spreadsheets): exported text that a
+spreadsheet would run as a formula gets a leading apostrophe, which the import removes.
 """
 
 import re
-import unicodedata
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.utils.translation import gettext as _
 from import_export import fields, resources, widgets
 from import_export.results import RowResult
+
+from common.spreadsheets import cell_text, escape_formula, fold_header
 
 from .codes import normalise_waste_code
 from .models import CatalogVersion, HazardProperty, PhysicalState, WasteChapter, WasteCode
@@ -41,7 +43,7 @@ COLUMNS = [
     "verified",
 ]
 
-# Headings of the official spreadsheets, lower-cased, mapped to our column names.
+# Headings of the official spreadsheets, folded (fold_header), mapped to our column names.
 HEADER_ALIASES = {
     "mã": "code",
     "mã chất thải": "code",
@@ -66,42 +68,18 @@ STATE_WORDS = {"rắn": PhysicalState.SOLID, "lỏng": PhysicalState.LIQUID, "b�
 STATE_KEYS = {**{key: key for key in PhysicalState.values}, **{word: key.value for word, key in STATE_WORDS.items()}}
 STATE_NAMES = {key.value: word for word, key in STATE_WORDS.items()}
 
-# What a spreadsheet reads as the start of a formula (OWASP "CSV injection").
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
 TRUE_WORDS = {"1", "true", "yes", "x", "có", "đúng"}
 FALSE_WORDS = {"0", "false", "no", "không", "sai", ""}
 
 
-def _text(value):
-    """A cell as clean text: numbers from spreadsheets without a trailing '.0', Unicode NFC, stripped."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "1" if value else "0"
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    text = unicodedata.normalize("NFC", str(value)).strip()
-    if text[:1] == "'" and text[1:2] in FORMULA_STARTS:
-        text = text[1:]  # written by our own export, see escape_formula()
-    return text
-
-
-def escape_formula(value):
-    """Make a text cell inert in a spreadsheet: '=SUM(A1)' → "'=SUM(A1)"."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
-
-
 def clean_waste_code(value):
     """A cell of the code column as a canonical code (catalog.codes); ValueError with the reason otherwise."""
-    if not _text(value):
+    if not cell_text(value):
         raise ValueError(_("Enter the waste code."))
     code = normalise_waste_code(value)
     if code is None:
         raise ValueError(
-            _("“%(value)s” is not a waste code: write 1 to 3 pairs of digits, e.g. 17 02 03.") % {"value": _text(value)}
+            _("“%(value)s” is not a waste code: write 1 to 3 pairs of digits, e.g. 17 02 03.") % {"value": cell_text(value)}
         )
     return code
 
@@ -112,7 +90,7 @@ def _split(text, separators):
 
 class TextWidget(widgets.CharWidget):
     def clean(self, value, row=None, **kwargs):
-        return _text(value)
+        return cell_text(value)
 
 
 class CodeTextWidget(TextWidget):
@@ -124,7 +102,7 @@ class CodeTextWidget(TextWidget):
                 return clean_waste_code(value)
             except ValueError:
                 pass
-        return _text(value)
+        return cell_text(value)
 
 
 class WasteCodeWidget(TextWidget):
@@ -134,7 +112,7 @@ class WasteCodeWidget(TextWidget):
 
 class ClassMarkerWidget(TextWidget):
     def clean(self, value, row=None, **kwargs):
-        marker = _text(value).upper()
+        marker = cell_text(value).upper()
         if not marker:
             raise ValueError(_("Enter the classification mark (NH, KS or TT)."))
         if marker not in WasteCode.ClassMarker.values:
@@ -146,12 +124,12 @@ class YesNoWidget(widgets.BooleanWidget):
     """1/0, true/false, có/không, x or empty (= no); anything else is an error rather than a silent 'no'."""
 
     def clean(self, value, row=None, **kwargs):
-        text = _text(value).lower()
+        text = cell_text(value).lower()
         if text in TRUE_WORDS:
             return True
         if text in FALSE_WORDS:
             return False
-        raise ValueError(_("“%(value)s” is not yes or no: write 1 or 0.") % {"value": _text(value)})
+        raise ValueError(_("“%(value)s” is not yes or no: write 1 or 0.") % {"value": cell_text(value)})
 
 
 class HazardPropertiesWidget(widgets.ManyToManyWidget):
@@ -161,7 +139,7 @@ class HazardPropertiesWidget(widgets.ManyToManyWidget):
         super().__init__(HazardProperty, separator=", ", field="code")
 
     def clean(self, value, row=None, **kwargs):
-        codes = list(dict.fromkeys(code.upper() for code in _split(_text(value), r"[,;]")))
+        codes = list(dict.fromkeys(code.upper() for code in _split(cell_text(value), r"[,;]")))
         found = {p.code: p for p in HazardProperty.objects.filter(code__in=codes)}
         unknown = [code for code in codes if code not in found]
         if unknown:
@@ -181,7 +159,7 @@ class PhysicalStatesWidget(widgets.Widget):
     """'rắn/lỏng', 'Rắn, Bùn', 'liquid' → ['solid', 'liquid'] …; exported as 'rắn/lỏng'."""
 
     def clean(self, value, row=None, **kwargs):
-        words = _split(_text(value).lower(), r"[,/;]")
+        words = _split(cell_text(value).lower(), r"[,/;]")
         unknown = [word for word in words if word not in STATE_KEYS]
         if unknown:
             raise ValueError(
@@ -256,11 +234,11 @@ class WasteCodeResource(resources.ModelResource):
 
     @staticmethod
     def _canonical_header(header):
-        text = _text(header)
-        return HEADER_ALIASES.get(text.lower(), text.lower() if text.lower() in COLUMNS else text)
+        key = fold_header(cell_text(header))
+        return HEADER_ALIASES.get(key, key if key in COLUMNS else cell_text(header))
 
     def import_row(self, row, instance_loader, **kwargs):
-        if all(not _text(value) for key, value in row.items() if key != "version"):
+        if all(not cell_text(value) for key, value in row.items() if key != "version"):
             result = self.get_row_result_class()()  # a blank line, e.g. at the end of a sheet
             result.import_type = RowResult.IMPORT_TYPE_SKIP
             return result

