@@ -3,12 +3,14 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportModelAdmin
 
+from common.spreadsheets import AdminFormats
+
 from . import resources
 from .models import AuditEvent, Jurisdiction, Membership, Organisation, Permit, Site, User, Vehicle
 
 
 @admin.register(User)
-class UserAdmin(ImportExportModelAdmin, DjangoUserAdmin):
+class UserAdmin(AdminFormats, ImportExportModelAdmin, DjangoUserAdmin):
     resource_classes = [resources.UserResource]
     list_display = ["username", "full_name", "email", "is_active", "is_staff", "last_login"]
     search_fields = ["username", "full_name", "email"]
@@ -31,7 +33,7 @@ class SiteInline(admin.TabularInline):
 
 
 @admin.register(Organisation)
-class OrganisationAdmin(ImportExportModelAdmin):
+class OrganisationAdmin(AdminFormats, ImportExportModelAdmin):
     resource_classes = [resources.OrganisationResource]
     list_display = ["name", "tax_code", "is_generator", "is_transporter", "is_facility", "active"]
     list_filter = ["is_generator", "is_transporter", "is_facility", "active"]
@@ -40,7 +42,7 @@ class OrganisationAdmin(ImportExportModelAdmin):
 
 
 @admin.register(Site)
-class SiteAdmin(ImportExportModelAdmin):
+class SiteAdmin(AdminFormats, ImportExportModelAdmin):
     resource_classes = [resources.SiteResource]
     list_display = ["name", "organisation", "province", "ward", "legacy_code", "active"]
     list_filter = ["province", "active"]
@@ -50,7 +52,7 @@ class SiteAdmin(ImportExportModelAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(ImportExportModelAdmin):
+class MembershipAdmin(AdminFormats, ImportExportModelAdmin):
     resource_classes = [resources.MembershipResource]
     list_display = ["user", "organisation", "role"]
     list_filter = ["role"]
@@ -61,7 +63,7 @@ class MembershipAdmin(ImportExportModelAdmin):
 
 
 @admin.register(Jurisdiction)
-class JurisdictionAdmin(ImportExportModelAdmin):
+class JurisdictionAdmin(AdminFormats, ImportExportModelAdmin):
     resource_classes = [resources.JurisdictionResource]
     list_display = ["user", "province", "authority"]
     list_filter = ["province"]
@@ -69,7 +71,7 @@ class JurisdictionAdmin(ImportExportModelAdmin):
 
 
 @admin.register(Permit)
-class PermitAdmin(ImportExportModelAdmin):
+class PermitAdmin(AdminFormats, ImportExportModelAdmin):
     resource_classes = [resources.PermitResource]
     list_display = ["number", "site", "issuer", "valid_from", "valid_until", "yearly_capacity_kg"]
     search_fields = ["number", "site__name", "site__organisation__name"]
@@ -79,7 +81,7 @@ class PermitAdmin(ImportExportModelAdmin):
 
 
 @admin.register(Vehicle)
-class VehicleAdmin(ImportExportModelAdmin):
+class VehicleAdmin(AdminFormats, ImportExportModelAdmin):
     resource_classes = [resources.VehicleResource]
     list_display = ["plate", "organisation", "description", "active"]
     list_filter = ["active"]

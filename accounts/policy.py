@@ -199,7 +199,8 @@ def is_official(user):
 
 
 # --- manifests -----------------------------------------------------------------------------------------
-# Manifests are reached by string paths only, so this module does not import the manifests app.
+# The rule of who reads which manifest, as a Q over the manifest's fields; the manifests app applies it
+# (manifests.selectors.visible_manifests), so this module never names that app.
 
 NOT_DRAFT = ~Q(status="draft")
 
@@ -224,24 +225,3 @@ def manifest_q(user):
     if scope.province_id is not None:
         visible |= NOT_DRAFT & (Q(province_id=scope.province_id) | Q(facility_site__province_id=scope.province_id))
     return visible | drafts
-
-
-def visible_manifests(user):
-    from django.apps import apps
-
-    return apps.get_model("manifests", "Manifest").objects.filter(manifest_q(user))
-
-
-def get_manifest_for_user(user, pk):
-    manifest = (
-        visible_manifests(user)
-        .select_related(
-            "generator", "generator_site__province", "generator_site__ward", "facility", "facility_site__province",
-            "facility_site__ward", "transporter", "permit", "vehicle", "driver", "prepared_by",
-        )
-        .filter(pk=pk)
-        .first()
-    )
-    if manifest is None:
-        raise Http404(_("Manifest not found."))
-    return manifest

@@ -150,8 +150,8 @@ def main():
         from django.utils import translation
         from pypdf import PdfReader
 
-        from accounts import policy
         from common.documents import qr_matrix
+        from manifests import selectors
         from manifests.pdf import render_certificate_pdf, render_manifest_pdf
 
         pk, alice = build_manifest()
@@ -159,7 +159,7 @@ def main():
         def load():
             # Same lookup as the view (a fresh object: no cached lines or scope).
             user = type(alice).objects.get(pk=alice.pk)
-            return policy.get_manifest_for_user(user, pk)
+            return selectors.get_manifest_for_user(user, pk)
 
         with translation.override("vi"):
             manifest = load()

@@ -4,7 +4,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportModelAdmin
 
-from common.spreadsheets import BoundedXLSX, CSVExport, SniffedCSV, SpreadsheetError, XLSXExport
+from common.spreadsheets import AdminFormats, SpreadsheetError
 
 from .forms import WasteCodeConfirmImportForm, WasteCodeImportForm
 from .models import CatalogVersion, HazardProperty, TreatmentMethod, WasteChapter, WasteCode
@@ -33,13 +33,10 @@ class CatalogVersionAdmin(admin.ModelAdmin):
 
 
 @admin.register(WasteCode)
-class WasteCodeAdmin(ImportExportModelAdmin):
+class WasteCodeAdmin(AdminFormats, ImportExportModelAdmin):
     """The official waste list is imported here from XLSX/CSV into a catalogue version chosen on the form."""
 
     resource_classes = [WasteCodeResource]
-    # Read and written by the spreadsheet layer: bounded XLSX, CSV as Excel saved it, formulae neutralised.
-    import_formats = [SniffedCSV, BoundedXLSX]
-    export_formats = [CSVExport, XLSXExport]
     import_form_class = WasteCodeImportForm
     confirm_form_class = WasteCodeConfirmImportForm
     import_template_name = "admin/catalog/wastecode/import.html"

@@ -352,3 +352,11 @@ class CSVExport(base_formats.CSV):
         for values in dataset:
             writer.writerow([csv_text(value, self.decimal_places) for value in values])
         return ("\ufeff" + stream.getvalue()).encode("utf-8")
+
+
+class AdminFormats:
+    """Mixed into every ImportExportModelAdmin (before it): the admin imports and exports through this layer
+    only — bounded XLSX, CSV as Excel saved it, formulas neutralised."""
+
+    import_formats = [SniffedCSV, BoundedXLSX]
+    export_formats = [CSVExport, XLSXExport]

@@ -261,7 +261,6 @@ LEAFLET_CONFIG = {
 # django-import-export: whole import in one transaction; nothing saved when a row is bad.
 IMPORT_EXPORT_USE_TRANSACTIONS = True
 IMPORT_EXPORT_SKIP_ADMIN_LOG = False
-IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
 
 # Domain settings: rules not confirmed by a legal text live in settings, not code.
 HWMS_DEMO_PASSWORD = env_str("HWMS_DEMO_PASSWORD", "hwms-demo-2026")

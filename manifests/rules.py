@@ -98,7 +98,7 @@ def _certificate_reader(user, manifest):
 
 
 def _reader(user, manifest):
-    return READER  # whoever may see the manifest (policy.get_manifest_for_user) may read its copy
+    return READER  # whoever may see the manifest (selectors.get_manifest_for_user) may read its copy
 
 
 @dataclass(frozen=True)

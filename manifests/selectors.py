@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from django.db.models import Count, DecimalField, Exists, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
+from django.http import Http404
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -18,6 +19,7 @@ from catalog.models import TreatmentMethod
 from . import rules
 from .content import content_hash, manifest_content
 from .models import (
+    Manifest,
     ManifestLine,
     Notification,
     Revision,
@@ -27,6 +29,30 @@ from .rules import REVISABLE_FIELDS
 
 CLOSED = (Status.COMPLETED, Status.REJECTED, Status.CANCELLED)
 LIST_RELATED = ("generator", "generator_site", "facility", "facility_site", "transporter")
+
+
+# --- what the user may read ---------------------------------------------------------------------------
+
+
+def visible_manifests(user):
+    """The manifests the user may read; the rule is the access policy's (accounts.policy.manifest_q)."""
+    return Manifest.objects.filter(policy.manifest_q(user))
+
+
+def get_manifest_for_user(user, pk):
+    """One manifest the user may read, with its parties; 404 outside the user's scope."""
+    manifest = (
+        visible_manifests(user)
+        .select_related(
+            "generator", "generator_site__province", "generator_site__ward", "facility", "facility_site__province",
+            "facility_site__ward", "transporter", "permit", "vehicle", "driver", "prepared_by",
+        )
+        .filter(pk=pk)
+        .first()
+    )
+    if manifest is None:
+        raise Http404(_("Manifest not found."))
+    return manifest
 
 
 # --- list ----------------------------------------------------------------------------------------------
@@ -48,7 +74,7 @@ def _total_kg():
 def manifest_list(user):
     """The manifests the user may see, newest first, with what a list row shows (no query per row)."""
     return (
-        policy.visible_manifests(user)
+        visible_manifests(user)
         .select_related(*LIST_RELATED)
         .annotate(total_kg=_total_kg())
         .order_by("-created_at", "-id")
@@ -294,7 +320,7 @@ OVERSIGHT_KINDS = {
 
 
 def oversight_queryset(user, kind):
-    manifests = policy.visible_manifests(user)
+    manifests = visible_manifests(user)
     if kind == "discrepancies":
         return manifests.filter(has_discrepancy=True).order_by("-received_at", "-id")
     if kind == "rejections":
@@ -325,7 +351,7 @@ def notifications_for(user):
 
 def home_summary(user):
     """The manifests block of the home page: counts per status in the user's scope and the user's entry points."""
-    counts = policy.visible_manifests(user).aggregate(
+    counts = visible_manifests(user).aggregate(
         total=Count("pk"),
         **{status: Count("pk", filter=Q(status=status)) for status in Status.values},
         discrepancies=Count("pk", filter=Q(has_discrepancy=True)),

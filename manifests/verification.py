@@ -18,7 +18,7 @@ from django.core import signing
 from django.urls import reverse
 from django.utils.translation import pgettext_lazy
 
-SALT = "hwms.manifest.verify"
+SALT = "manifests.verification"
 
 
 class TokenError(Exception):

@@ -9,10 +9,9 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from accounts import policy
 from accounts.audit import RequestContext
 
-from .. import rules
+from .. import rules, selectors
 from ..errors import AlreadyDone, TransitionError
 
 
@@ -23,7 +22,7 @@ def detail_url(manifest):
 def manifest_for_action(user, pk, action):
     """The manifest for a page of `action`: 404 outside the user's scope, 403 when the rules say the user
     may not take the action (whatever the status: the page then says what happened)."""
-    manifest = policy.get_manifest_for_user(user, pk)
+    manifest = selectors.get_manifest_for_user(user, pk)
     if rules.acting_organisation(user, manifest, action) is None:
         raise PermissionDenied(rules.RULES[action].refusal)
     return manifest

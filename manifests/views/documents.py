@@ -10,9 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from accounts import policy
-
-from .. import rules, verification
+from .. import rules, selectors, verification
 from ..models import Manifest, Status
 from ..pdf import render_certificate_pdf, render_manifest_pdf
 from .common import manifest_for_action
@@ -28,7 +26,7 @@ def _pdf_response(content, filename):
 @require_GET
 @never_cache
 def manifest_pdf(request, pk):
-    manifest = policy.get_manifest_for_user(request.user, pk)
+    manifest = selectors.get_manifest_for_user(request.user, pk)
     return _pdf_response(render_manifest_pdf(manifest, request), f"{manifest.number}.pdf")
 
 
@@ -45,7 +43,7 @@ def certificate_pdf(request, pk):
 def _links_for(user, manifest):
     if not getattr(user, "is_authenticated", False):
         return None, None
-    if not policy.visible_manifests(user).filter(pk=manifest.pk).exists():
+    if not selectors.visible_manifests(user).filter(pk=manifest.pk).exists():
         return None, None
     pickup_url = reverse("manifests:pickup", args=[manifest.pk]) if all(rules.may(user, manifest, "pickup")) else None
     return pickup_url, reverse("manifests:detail", args=[manifest.pk])

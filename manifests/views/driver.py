@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from accounts import policy
 from accounts.models import Membership
 
-from .. import services
+from .. import selectors, services
 from ..forms_transport import DeliverForm, PickupForm
 from ..models import Status
 from .common import manifest_for_action, request_context, submit_transition, success
@@ -35,7 +35,7 @@ def transporter_ids(user):
 
 def driver_manifests(user):
     """Manifests assigned to the user's transporter organisations, within what the policy lets them see."""
-    return policy.visible_manifests(user).filter(transporter_id__in=transporter_ids(user))
+    return selectors.visible_manifests(user).filter(transporter_id__in=transporter_ids(user))
 
 
 def action_url(manifest):

@@ -6,29 +6,21 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core import signing
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import path, reverse
+from django.urls import path
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods
 
-from accounts import policy
 from common.spreadsheets import SpreadsheetError, XLSXExport
 
-from .. import exports, line_import, services
+from .. import exports, line_import, rules, selectors, services
 from ..filters import ManifestFilter
 from ..models import Manifest, Status
-from .common import TransitionError, request_context
-
-ACT_ROLES = policy.ACT_ROLES
-
-
-def detail_url(manifest):
-    return reverse("manifests:detail", args=[manifest.pk])
+from .common import TransitionError, detail_url, manifest_for_action, request_context
 
 
 class UploadForm(forms.Form):
@@ -62,12 +54,10 @@ def import_template(request):
 def _draft_for_import(request, pk):
     """(manifest, None) when the user may import into it; (None, redirect) when it is no longer a draft.
 
-    404 outside the user's scope, 403 without an acting role in the organisation preparing the draft.
+    404 outside the user's scope, 403 when the rules do not let the user change the draft's lines.
     """
-    manifest = policy.get_manifest_for_user(request.user, pk)
-    if policy.role_in(request.user, manifest.prepared_by_id) not in ACT_ROLES:
-        raise PermissionDenied(_("Only the staff of the organisation preparing this draft may change its lines."))
-    if manifest.status != Status.DRAFT:
+    manifest = manifest_for_action(request.user, pk, "import_lines")
+    if manifest.status not in rules.RULES["import_lines"].statuses:
         messages.warning(
             request,
             _("Manifest %(number)s is no longer a draft: lines can no longer be imported.") % {"number": manifest.number},
@@ -175,7 +165,7 @@ def _confirm(request, manifest):
 
 def filtered_manifests(request):
     """The manifests the user may see, with the list page's filters from the same query string."""
-    return ManifestFilter(request.GET, queryset=policy.visible_manifests(request.user), request=request).qs
+    return ManifestFilter(request.GET, queryset=selectors.visible_manifests(request.user), request=request).qs
 
 
 @login_required

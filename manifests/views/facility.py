@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from accounts import policy
 from accounts.models import Membership
 
-from .. import services
+from .. import selectors, services
 from ..forms_transport import ReceiveForm, RefuseForm, TreatForm
 from ..models import Status
 from .common import TransitionError, apply_transition_error, manifest_for_action, request_context
@@ -39,7 +39,7 @@ def facility_sites(user, roles=READ_ROLES):
 @require_GET
 def incoming(request):
     sites = facility_sites(request.user)
-    manifests = policy.visible_manifests(request.user).filter(facility_site__in=sites)
+    manifests = selectors.visible_manifests(request.user).filter(facility_site__in=sites)
     counts = dict(
         manifests.filter(status__in=COMING + PENDING).order_by().values_list("status").annotate(n=Count("pk"))
     )

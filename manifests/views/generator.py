@@ -133,7 +133,7 @@ def create(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def edit(request, pk):
-    manifest = policy.get_manifest_for_user(request.user, pk)
+    manifest = selectors.get_manifest_for_user(request.user, pk)
     refused = guard(request, manifest, "edit")
     if refused:
         return refused
@@ -183,7 +183,7 @@ def detail_context(user, manifest):
 @login_required
 @require_GET
 def detail(request, pk):
-    manifest = policy.get_manifest_for_user(request.user, pk)
+    manifest = selectors.get_manifest_for_user(request.user, pk)
     return render(request, "manifests/detail.html", detail_context(request.user, manifest))
 
 
@@ -193,7 +193,7 @@ def detail(request, pk):
 @login_required
 @require_http_methods(["GET", "POST"])
 def sign(request, pk):
-    manifest = policy.get_manifest_for_user(request.user, pk)
+    manifest = selectors.get_manifest_for_user(request.user, pk)
     refused = guard(request, manifest, "sign")
     if refused:
         return refused
@@ -224,7 +224,7 @@ def sign(request, pk):
 @login_required
 @require_POST
 def seal(request, pk):
-    manifest = policy.get_manifest_for_user(request.user, pk)
+    manifest = selectors.get_manifest_for_user(request.user, pk)
     refused = guard(request, manifest, "seal")
     if refused:
         return refused
@@ -240,7 +240,7 @@ def seal(request, pk):
 @login_required
 @require_http_methods(["GET", "POST"])
 def cancel(request, pk):
-    manifest = policy.get_manifest_for_user(request.user, pk)
+    manifest = selectors.get_manifest_for_user(request.user, pk)
     refused = guard(request, manifest, "cancel")
     if refused:
         return refused

@@ -10,8 +10,6 @@ from django.urls import path
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from accounts import policy
-
 from .. import rules, selectors, services
 from ..forms import DecisionForm, RevisionForm
 from ..models import Revision
@@ -21,7 +19,7 @@ from .common import TransitionError, apply_transition_error, detail_url, guard, 
 @login_required
 @require_http_methods(["GET", "POST"])
 def revision_create(request, pk):
-    manifest = policy.get_manifest_for_user(request.user, pk)
+    manifest = selectors.get_manifest_for_user(request.user, pk)
     refused = guard(request, manifest, "request_revision")
     if refused:
         return refused
@@ -50,8 +48,8 @@ def revision_create(request, pk):
 @login_required
 @require_http_methods(["GET", "POST"])
 def revision_decide(request, revision_pk):
-    revision = get_object_or_404(Revision.objects.filter(manifest__in=policy.visible_manifests(request.user)), pk=revision_pk)
-    manifest = policy.get_manifest_for_user(request.user, revision.manifest_id)
+    revision = get_object_or_404(Revision.objects.filter(manifest__in=selectors.visible_manifests(request.user)), pk=revision_pk)
+    manifest = selectors.get_manifest_for_user(request.user, revision.manifest_id)
     deciding_org = selectors.deciding_organisation(request.user, revision, manifest)
     form = DecisionForm(request.POST if request.method == "POST" else None)
     if request.method == "POST":

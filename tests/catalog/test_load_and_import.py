@@ -286,7 +286,16 @@ def test_export_neutralises_formulae_and_the_import_restores_them(official):
     assert (copy.name_vi, copy.name_en) == ("=SUM(A1)", "@cmd")
 
 
-def test_imports_run_in_one_transaction_and_exports_escape_formulae(settings):
+def test_imports_run_in_one_transaction_and_every_admin_reads_and_writes_through_the_spreadsheet_layer(settings):
+    from django.contrib import admin
+    from import_export.admin import ImportExportMixinBase
+
+    from common.spreadsheets import AdminFormats
+
     assert settings.IMPORT_EXPORT_USE_TRANSACTIONS is True
-    assert settings.IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT is True
+    spreadsheet_admins = [a for a in admin.site._registry.values() if isinstance(a, ImportExportMixinBase)]
+    assert len(spreadsheet_admins) >= 8
+    for model_admin in spreadsheet_admins:
+        assert model_admin.import_formats == AdminFormats.import_formats, model_admin
+        assert model_admin.export_formats == AdminFormats.export_formats, model_admin
     assert WasteCodeResource().get_use_transactions() is True

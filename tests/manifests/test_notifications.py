@@ -4,8 +4,7 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from accounts import policy
-from manifests import services
+from manifests import selectors, services
 from manifests.models import Notification, Status
 from manifests.tasks import send_notification_emails
 from tests import factories
@@ -112,7 +111,7 @@ def test_inactive_users_are_not_notified(chain):
 def test_a_member_limited_to_other_sites_is_not_notified(chain):
     w = chain
     m = services.seal(w.alice, w.draft(w.alice, site=w.alpha_hcm))
-    assert not policy.visible_manifests(w.bob).filter(pk=m.pk).exists()
+    assert not selectors.visible_manifests(w.bob).filter(pk=m.pk).exists()
     assert "bob" not in notified(m, Kind.AWAITING_SIGNATURE)
 
 

@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from pypdf import PdfReader
 
-from manifests import pdf, services, verification
+from manifests import pdf, selectors, services, verification
 from manifests.content import content_hash, manifest_content
 from manifests.models import Status
 from tests.factories import PASSWORD
@@ -220,9 +220,8 @@ def test_the_pdf_follows_the_language_the_user_chose(client, chain, settings):
 
 
 def test_the_copy_of_record_needs_few_queries(chain, django_assert_max_num_queries):
-    from accounts import policy
 
     m = completed(chain)
-    manifest = policy.get_manifest_for_user(chain.alice, m.pk)
+    manifest = selectors.get_manifest_for_user(chain.alice, m.pk)
     with django_assert_max_num_queries(4):
         pdf.render_manifest_pdf(manifest)
