@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from .validators import normalize_plate, validate_latitude_longitude, validate_plate, validate_tax_code
+from .validators import normalise_plate, validate_latitude_longitude, validate_plate, validate_tax_code
 
 
 class User(AbstractUser):
@@ -269,12 +269,12 @@ class Vehicle(models.Model):
         return self.plate
 
     def save(self, *args, **kwargs):
-        self.plate = normalize_plate(self.plate)
+        self.plate = normalise_plate(self.plate)
         super().save(*args, **kwargs)
 
     def clean_fields(self, exclude=None):
         # Normalise before the format validator runs, so '51c 12345' is accepted as 51C-123.45.
-        self.plate = normalize_plate(self.plate)
+        self.plate = normalise_plate(self.plate)
         super().clean_fields(exclude=exclude)
 
 

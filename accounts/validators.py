@@ -19,7 +19,7 @@ def validate_tax_code(value):
         )
 
 
-def normalize_plate(value):
+def normalise_plate(value):
     """Write a plate the way it is painted: '51c 12345' -> '51C-123.45', '29a1234' -> '29A-1234'.
 
     Without a dash, the digits after the letters decide: 4 or 5 are the number, 6 are a series digit

@@ -34,7 +34,7 @@ class CatalogVersionAdmin(admin.ModelAdmin):
 
 @admin.register(WasteCode)
 class WasteCodeAdmin(AdminFormats, ImportExportModelAdmin):
-    """The official waste list is imported here from XLSX/CSV into a catalogue version chosen on the form."""
+    """The official waste list is imported here from XLSX/CSV into a catalog version chosen on the form."""
 
     resource_classes = [WasteCodeResource]
     import_form_class = WasteCodeImportForm

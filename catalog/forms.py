@@ -1,4 +1,4 @@
-"""Admin import forms of the waste list: the file, plus the catalogue version the rows go into.
+"""Admin import forms of the waste list: the file, plus the catalog version the rows go into.
 
 The administrator picks an existing version, or names a new one (label, effective date, legal basis). A new
 version is not created by the form: the resource creates it inside the import's transaction, so the preview
@@ -25,14 +25,14 @@ class VersionChoiceMixin:
         if version and label:
             raise forms.ValidationError(_("Choose an existing version or enter a new one, not both."))
         if not version and not label:
-            raise forms.ValidationError(_("Choose the catalogue version to import into, or enter a new one."))
+            raise forms.ValidationError(_("Choose the catalog version to import into, or enter a new one."))
         if label:
             if not data.get("new_version_effective_date"):
                 self.add_error("new_version_effective_date", _("Enter the effective date of the new version."))
             if CatalogVersion.objects.filter(label=label).exists():
                 self.add_error(
                     "new_version_label",
-                    _("Catalogue version “%(label)s” already exists: choose it in the list instead.") % {"label": label},
+                    _("Catalog version “%(label)s” already exists: choose it in the list instead.") % {"label": label},
                 )
         return data
 
@@ -55,7 +55,7 @@ class VersionChoiceMixin:
 class WasteCodeImportForm(VersionChoiceMixin, ImportForm):
     version = forms.ModelChoiceField(
         CatalogVersion.objects.all(),
-        label=capfirst(_("catalogue version")),
+        label=capfirst(_("catalog version")),
         required=False,
         help_text=_("The version the rows go into. Rows with the same code in this version are updated."),
     )

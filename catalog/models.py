@@ -107,7 +107,7 @@ class WasteCode(BilingualName):
     physical_states = models.JSONField(_("physical states"), default=list, blank=True)
     class_marker = models.CharField(_("classification mark"), max_length=2, choices=ClassMarker.choices)
     verified = models.BooleanField(
-        _("checked against the legal text"), default=False, help_text=_("Untick while the code has not been checked against the official catalogue.")
+        _("checked against the legal text"), default=False, help_text=_("Untick while the code has not been checked against the official catalog.")
     )
     active = models.BooleanField(_("in use"), default=True)
     # Code and names folded for search (catalog.search); kept by save(), never edited.

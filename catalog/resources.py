@@ -5,7 +5,7 @@ The official list arrives as a spreadsheet (XLSX or CSV), one row per waste code
     code, name_vi, name_en, ec_code, basel_code, hazard_properties, physical_states, class_marker, verified
 
 (Vietnamese headings such as "Mã chất thải" or "Tính chất nguy hại" are accepted too). The rows go into the
-catalogue version chosen on the admin import form (`catalog.forms.WasteCodeImportForm`), passed to the
+catalog version chosen on the admin import form (`catalog.forms.WasteCodeImportForm`), passed to the
 resource as `version=` (an existing CatalogVersion) or `new_version=` (label, effective date, legal basis —
 created inside the import's transaction, so a dry run or a failed import leaves nothing behind). The import id is
 (version, code); the chapter comes from the first two digits of the code.
@@ -222,14 +222,14 @@ class WasteCodeResource(resources.ModelResource):
             label = self.new_version["label"]
             if CatalogVersion.objects.filter(label=label).exists():
                 raise ValueError(
-                    _("Catalogue version “%(label)s” already exists: choose it in the list instead.") % {"label": label}
+                    _("Catalog version “%(label)s” already exists: choose it in the list instead.") % {"label": label}
                 )
             version = CatalogVersion(**self.new_version)
             version.full_clean()
             version.save()
             return version
         if self.version is None:
-            raise ValueError(_("Choose the catalogue version to import into."))
+            raise ValueError(_("Choose the catalog version to import into."))
         return self.version
 
     @staticmethod
@@ -257,7 +257,7 @@ class WasteCodeResource(resources.ModelResource):
             errors.setdefault(field, []).append(ValidationError(message, code="invalid"))
 
         if getattr(self, "_target", None) is None:
-            add(NON_FIELD_ERRORS, _("Choose the catalogue version to import into."))
+            add(NON_FIELD_ERRORS, _("Choose the catalog version to import into."))
         try:
             super().import_instance(instance, row, **kwargs)
         except ValidationError as error:
@@ -275,7 +275,7 @@ class WasteCodeResource(resources.ModelResource):
             if chapter is None:
                 add(
                     "code",
-                    _("Chapter %(chapter)s does not exist in the catalogue (the first two digits of the code).")
+                    _("Chapter %(chapter)s does not exist in the catalog (the first two digits of the code).")
                     % {"chapter": instance.code[:2]},
                 )
             else:

@@ -1,4 +1,4 @@
-"""Strings of django-import-export 4.4.3 that our admins see. The package ships no Vietnamese catalogue;
+"""Strings of django-import-export 4.4.3 that our admins see. The package ships no Vietnamese catalog;
 listing them here keeps them in locale/vi/LC_MESSAGES/django.po when `make messages` runs."""
 
 from django.utils.translation import gettext_noop, ngettext_lazy

@@ -109,7 +109,7 @@ class WasteCodeField(forms.CharField):
         code = WasteCode.objects.current().filter(code=text).first()
         if code is None:
             raise forms.ValidationError(
-                _("%(code)s is not a waste code of the current catalogue. Type the code, e.g. 17 02 03, or search by name.") % {"code": text},
+                _("%(code)s is not a waste code of the current catalog. Type the code, e.g. 17 02 03, or search by name.") % {"code": text},
                 code="unknown",
             )
         return code

@@ -106,7 +106,7 @@ def _choice_lookup(choices, aliases):
 
 
 class WasteCodeWidget(widgets.Widget):
-    """A code of the current catalogue; the codes of a file are fetched in one query (`prefetch`)."""
+    """A code of the current catalog; the codes of a file are fetched in one query (`prefetch`)."""
 
     def __init__(self):
         super().__init__()
@@ -123,7 +123,7 @@ class WasteCodeWidget(widgets.Widget):
         if code is None:
             raise ValueError(_("“%(value)s” is not a waste code (e.g. 17 02 03).") % {"value": value})
         if code not in self.codes:
-            raise ValueError(_("Waste code %(code)s is not in the current catalogue.") % {"code": code})
+            raise ValueError(_("Waste code %(code)s is not in the current catalog.") % {"code": code})
         return self.codes[code]
 
 
@@ -360,7 +360,7 @@ def unsign_rows(token, manifest, user):
     if payload.get("manifest") != manifest.pk or payload.get("user") != user.pk:
         raise signing.BadSignature("not for this manifest or user")
     rows = payload.get("rows") or []
-    # Check again: the catalogue may have changed since the preview.
+    # Check again: the catalog may have changed since the preview.
     codes = WasteCode.objects.current().in_bulk({row[0] for row in rows})
     lines = []
     for code_id, description, state, packaging, count, quantity in rows:
@@ -444,7 +444,7 @@ def build_template():
     row(_("Column"), _("Meaning"), _("What is accepted"))
     for cell in help_sheet[help_sheet.max_row]:
         cell.font = bold
-    row("waste_code", _("Waste code"), _("A code of the current catalogue, with or without spaces: 17 02 03 or 170203."))
+    row("waste_code", _("Waste code"), _("A code of the current catalog, with or without spaces: 17 02 03 or 170203."))
     row("description", _("Waste description"), _("Required, at most 255 characters."))
     row("physical_state", _("Physical state"), _("A value or a label from the list below."))
     row("packaging_type", _("Packaging"), _("A value or a label from the list below."))

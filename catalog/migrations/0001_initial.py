@@ -82,7 +82,7 @@ class Migration(migrations.Migration):
                 ('basel_code', models.CharField(blank=True, max_length=40, verbose_name='Basel code')),
                 ('physical_states', models.JSONField(blank=True, default=list, verbose_name='physical states')),
                 ('class_marker', models.CharField(choices=[('NH', 'NH – hazardous waste'), ('KS', 'KS – waste requiring control'), ('TT', 'TT – ordinary industrial waste')], max_length=2, verbose_name='classification mark')),
-                ('verified', models.BooleanField(default=False, help_text='Untick while the code has not been checked against the official catalogue.', verbose_name='checked against the legal text')),
+                ('verified', models.BooleanField(default=False, help_text='Untick while the code has not been checked against the official catalog.', verbose_name='checked against the legal text')),
                 ('active', models.BooleanField(default=True, verbose_name='in use')),
                 ('search_text', models.CharField(blank=True, editable=False, max_length=1100)),
                 ('chapter', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='codes', to='catalog.wastechapter', verbose_name='chapter')),

@@ -3,7 +3,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 
-from accounts.validators import normalize_plate, validate_latitude_longitude, validate_plate, validate_tax_code
+from accounts.validators import normalise_plate, validate_latitude_longitude, validate_plate, validate_tax_code
 
 
 @pytest.mark.parametrize("value", ["0101234567", "0309999999-001"])
@@ -22,14 +22,14 @@ def test_tax_code_rejects_other_shapes(value):
     [("51c 12345", "51C-123.45"), ("29A-1234", "29A-1234"), ("51LD12345", "51LD-123.45"), ("29c1-123.45", "29C1-123.45")],
 )
 def test_plates_are_normalised_and_valid(raw, expected):
-    assert normalize_plate(raw) == expected
-    validate_plate(normalize_plate(raw))
+    assert normalise_plate(raw) == expected
+    validate_plate(normalise_plate(raw))
 
 
 @pytest.mark.parametrize("value", ["", "ABC-12345", "5C-123.45", "51C-12", "51C-1234567", "09C-123.45", "51-123.45"])
 def test_plates_in_other_formats_are_rejected(value):
     with pytest.raises(ValidationError):
-        validate_plate(normalize_plate(value))
+        validate_plate(normalise_plate(value))
 
 
 def test_position_inside_vietnam_is_accepted():

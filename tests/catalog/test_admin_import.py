@@ -54,7 +54,7 @@ def upload(client, text, **version):
     return client.post(reverse(IMPORT_URL), data)
 
 
-def test_the_import_page_asks_for_the_catalogue_version(admin_client, official):
+def test_the_import_page_asks_for_the_catalog_version(admin_client, official):
     page = admin_client.get(reverse(IMPORT_URL)).content.decode()
     assert 'name="version"' in page and "TT 02/2022 Phụ lục III" in page
     assert 'name="new_version_label"' in page and 'name="new_version_effective_date"' in page

@@ -179,7 +179,7 @@ def test_a_new_version_is_created_with_the_import_and_not_by_a_dry_run(catalog):
 def test_without_a_version_nothing_is_imported(catalog, english):
     result = import_rows(*GOOD_ROWS)
     assert result.has_errors()
-    assert "Choose the catalogue version" in str(result.base_errors[0].error)
+    assert "Choose the catalog version" in str(result.base_errors[0].error)
     assert WasteCode.objects.count() == 12
 
 
@@ -189,7 +189,7 @@ def test_without_a_version_nothing_is_imported(catalog, english):
         ("18 01 03,Bao bì nhựa,,,,Đ;XX,rắn,NH,0", "hazard_properties", "Unknown hazard property: XX."),
         ("18 1 03,Bao bì nhựa,,,,Đ,rắn,NH,0", "code", "“18 1 03” is not a waste code"),
         ("1801030,Bao bì nhựa,,,,Đ,rắn,NH,0", "code", "“1801030” is not a waste code"),
-        ("20 01 01,Không có chương,,,,Đ,rắn,NH,0", "code", "Chapter 20 does not exist in the catalogue"),
+        ("20 01 01,Không có chương,,,,Đ,rắn,NH,0", "code", "Chapter 20 does not exist in the catalog"),
         ("18 01 03,Bao bì nhựa,,,,Đ,rắn,XY,0", "class_marker", "Unknown classification mark “XY”: use NH, KS or TT."),
         ("18 01 03,Bao bì nhựa,,,,Đ,rắn,,0", "class_marker", "Enter the classification mark"),
         ("18 01 03,Bao bì nhựa,,,,Đ,rắn/hơi,NH,0", "physical_states", "Unknown physical state: hơi."),

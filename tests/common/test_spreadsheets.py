@@ -270,7 +270,7 @@ def _catalog_export_cells(client, fmt, code):
     return {(row[1].value, row[1].data_type) for row in sheet.iter_rows(min_row=2) if row[0].value == code}
 
 
-def test_the_manifest_and_the_catalogue_exports_escape_the_same_way(client, chain):
+def test_the_manifest_and_the_catalog_exports_escape_the_same_way(client, chain):
     w = chain
     w.draft()
     admin = factories.UserFactory(username="catalog_admin", is_staff=True, is_superuser=True)
@@ -288,7 +288,7 @@ def test_the_manifest_and_the_catalogue_exports_escape_the_same_way(client, chai
         assert value.startswith("'") and data_type == "s", repr(trigger)
 
 
-# --- the catalogue admin reads through the layer -----------------------------------------------------
+# --- the catalog admin reads through the layer -----------------------------------------------------
 
 CATALOG_HEADER = "code;name_vi;name_en;ec_code;basel_code;hazard_properties;physical_states;class_marker;verified\r\n"
 

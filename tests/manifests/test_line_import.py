@@ -170,7 +170,7 @@ def test_the_number_format_does_not_depend_on_the_language(client, chain, settin
 
 
 def test_the_preview_warns_about_codes_the_permit_does_not_cover_by_code_text(client, chain):
-    """The permit lists codes of an older catalogue version: a code keeps its meaning, so 17 02 03 of the
+    """The permit lists codes of an older catalog version: a code keeps its meaning, so 17 02 03 of the
     current version is covered (Permit.uncovered_codes), and only 19 06 01 gets the warning."""
     w = chain
     manifest = w.draft()

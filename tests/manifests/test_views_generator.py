@@ -341,7 +341,7 @@ def test_errors_are_shown_next_to_the_fields_and_nothing_is_saved(client, chain)
     assert "permit" in form.errors
     body = response.content.decode()
     assert 'id="id_lines-0-quantity_kg_error"' in body and 'id="id_lines-1-waste_code_error"' in body
-    assert "is not a waste code of the current catalogue" in body
+    assert "is not a waste code of the current catalog" in body
 
 
 def test_a_code_the_permit_does_not_cover_is_refused_on_its_line(client, chain):

@@ -4,7 +4,7 @@ Idempotent: rows are matched by their natural keys (chapter/property/method code
 waste code), created when missing, updated only where a value differs; a second run writes nothing.
 Everything happens in one transaction. The data in `catalog.data` is authoritative for these rows: a manual
 edit of a shipped chapter or sample code in the admin is overwritten by the next run (the official list is
-imported into its own catalogue version, which this command never touches).
+imported into its own catalog version, which this command never touches).
 """
 
 from collections import Counter
