@@ -129,3 +129,18 @@ def test_production_settings_pass_the_deploy_checks_and_require_a_secret_key_a_s
     env["EMAIL_HOST"] = "smtp.example.vn"
     deploy = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"], **run)
     assert deploy.returncode == 0, deploy.stderr
+
+
+def test_make_run_points_qr_codes_and_links_at_the_port_it_serves():
+    import shutil
+    import subprocess
+
+    from django.conf import settings
+
+    if shutil.which("make") is None:
+        pytest.skip("make is not installed")
+    dry_run = subprocess.run(["make", "-n", "run", "PORT=8101"], cwd=settings.BASE_DIR, capture_output=True, text=True)
+    assert dry_run.returncode == 0, dry_run.stderr
+    commands = [line for line in dry_run.stdout.splitlines() if "manage.py" in line]
+    assert commands and all("SITE_URL=http://127.0.0.1:8101" in line for line in commands)
+    assert any("runserver 127.0.0.1:8101" in line for line in commands)
