@@ -4,10 +4,7 @@
 text); the spreadsheet layer's formats (common.spreadsheets) write them and neutralise formulae.
 """
 
-from decimal import Decimal
 
-from django.db.models import DecimalField, OuterRef, Subquery, Sum, Value
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -16,7 +13,8 @@ from import_export.fields import Field
 
 from common.spreadsheets import CSVExport, XLSXExport
 
-from .models import Manifest, ManifestLine
+from .models import Manifest
+from .selectors import declared_total_kg
 
 EXPORT_LIMIT = 50_000
 
@@ -74,17 +72,9 @@ class ManifestExportResource(resources.ModelResource):
 def export_queryset(queryset):
     """Everything a row needs in one query: the parties joined, the total summed by a subquery (a
     subquery, not Sum over a join, so that filters joining the lines cannot multiply it)."""
-    total = (
-        ManifestLine.objects.filter(manifest=OuterRef("pk"))
-        .order_by()
-        .values("manifest")
-        .annotate(total=Sum("quantity_kg"))
-        .values("total")
-    )
-    decimal = DecimalField(max_digits=16, decimal_places=2)
     return (
         queryset.select_related("generator", "generator_site", "province", "transporter", "facility")
-        .annotate(export_total_kg=Coalesce(Subquery(total, output_field=decimal), Value(Decimal("0.00")), output_field=decimal))
+        .annotate(export_total_kg=declared_total_kg())
         .order_by("-created_at", "-id")
     )
 

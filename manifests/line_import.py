@@ -3,7 +3,7 @@
 The upload is read by the spreadsheet layer (common.spreadsheets) into a tablib Dataset; every row is
 then cleaned by the fields and widgets of `LineImportResource`. We use import-export for cleaning but NOT
 its `import_data()` save path: that would write ManifestLine rows directly, bypassing
-`services.update_draft` (row lock, status and role checks, line positions, the audit event). The rows
+`services.append_lines` (row lock, status and role checks, line positions, the audit event). The rows
 checked in the preview travel signed to the confirmation, which appends them through that service.
 """
 
@@ -35,7 +35,7 @@ from common.spreadsheets import (
 )
 
 from .models import ManifestLine, Packaging
-from .services import LineInput
+from .services import LineInput, draft_version
 
 MAX_UPLOAD_BYTES = 2 * 1024 * 1024
 MAX_IMPORT_ROWS = 500
@@ -349,8 +349,7 @@ def sign_rows(rows, manifest, user):
     return signing.dumps(payload, salt=PAYLOAD_SALT, compress=True)
 
 
-def draft_version(manifest):
-    return manifest.updated_at.isoformat()
+
 
 
 def unsign_rows(token, manifest, user):
@@ -379,20 +378,6 @@ def unsign_rows(token, manifest, user):
     if not lines:
         raise signing.BadSignature("no rows")
     return payload.get("version"), lines
-
-
-def existing_lines(manifest):
-    return [
-        LineInput(
-            waste_code=line.waste_code,
-            description=line.description,
-            physical_state=line.physical_state,
-            packaging_type=line.packaging_type,
-            packaging_count=line.packaging_count,
-            quantity_kg=line.quantity_kg,
-        )
-        for line in manifest.lines.select_related("waste_code").order_by("position")
-    ]
 
 
 # --- the template ------------------------------------------------------------------------------------

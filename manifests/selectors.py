@@ -58,7 +58,7 @@ def get_manifest_for_user(user, pk):
 # --- list ----------------------------------------------------------------------------------------------
 
 
-def _total_kg():
+def declared_total_kg():
     """Declared total of a manifest's lines, as a correlated subquery: only the rows of the page pay for it,
     and filters joining the lines cannot multiply it."""
     totals = (
@@ -76,7 +76,7 @@ def manifest_list(user):
     return (
         visible_manifests(user)
         .select_related(*LIST_RELATED)
-        .annotate(total_kg=_total_kg())
+        .annotate(total_kg=declared_total_kg())
         .order_by("-created_at", "-id")
     )
 
@@ -332,7 +332,7 @@ def oversight_queryset(user, kind):
 
 
 def oversight_list(user, kind):
-    return oversight_queryset(user, kind).select_related(*LIST_RELATED, "province").annotate(total_kg=_total_kg())
+    return oversight_queryset(user, kind).select_related(*LIST_RELATED, "province").annotate(total_kg=declared_total_kg())
 
 
 def oversight_counts(user):

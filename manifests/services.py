@@ -50,6 +50,13 @@ class LineInput:
     packaging_count: int
     quantity_kg: Decimal
 
+    @classmethod
+    def from_line(cls, line):
+        return cls(**{name: getattr(line, name) for name in cls.__dataclass_fields__})
+
+    def as_line(self, manifest, position):
+        return ManifestLine(manifest=manifest, position=position, **{name: getattr(self, name) for name in self.__dataclass_fields__})
+
 
 # --- helpers -----------------------------------------------------------------------------------------
 
@@ -159,21 +166,7 @@ def _check_lines(lines):
 
 def _write_lines(manifest, lines):
     manifest.lines.all().delete()
-    ManifestLine.objects.bulk_create(
-        [
-            ManifestLine(
-                manifest=manifest,
-                position=index,
-                waste_code=line.waste_code,
-                description=line.description,
-                physical_state=line.physical_state,
-                packaging_type=line.packaging_type,
-                packaging_count=line.packaging_count,
-                quantity_kg=line.quantity_kg,
-            )
-            for index, line in enumerate(lines, start=1)
-        ]
-    )
+    ManifestLine.objects.bulk_create([line.as_line(manifest, position) for position, line in enumerate(lines, start=1)])
 
 
 @transaction.atomic
@@ -217,6 +210,36 @@ def update_draft(actor, manifest, *, generator_site, facility_site, permit, tran
     _write_lines(manifest, lines)
     _record(manifest, "draft.saved", actor, preparer, policy.role_in(actor, preparer), {"lines": len(lines)}, context)
     return manifest
+
+
+def draft_version(manifest):
+    """What identifies a draft's state between a preview and its confirmation: its last save."""
+    return manifest.updated_at.isoformat()
+
+
+@transaction.atomic
+def append_lines(actor, manifest, lines, *, previewed_version, context=audit.NO_CONTEXT):
+    """Add lines to a draft (the Excel import), all or nothing; refused when the draft was saved after the preview
+    (a second confirmation, or someone else's change), so that nothing is appended twice or to something else."""
+    manifest = _lock(manifest)
+    rules.check(actor, manifest, "import_lines")
+    if draft_version(manifest) != previewed_version:
+        raise TransitionError(
+            _("The draft was saved after this preview (were the lines already added?). Check the draft, then upload the file again if needed; nothing was imported.")
+        )
+    current = [LineInput.from_line(line) for line in manifest.lines.select_related("waste_code").order_by("position")]
+    return update_draft(
+        actor,
+        manifest,
+        generator_site=manifest.generator_site,
+        facility_site=manifest.facility_site,
+        permit=manifest.permit,
+        transporter=manifest.transporter,
+        planned_pickup_date=manifest.planned_pickup_date,
+        note=manifest.note,
+        lines=current + lines,
+        context=context,
+    )
 
 
 @transaction.atomic

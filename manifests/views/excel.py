@@ -6,7 +6,6 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core import signing
-from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
@@ -19,7 +18,6 @@ from common.spreadsheets import SpreadsheetError, XLSXExport
 
 from .. import exports, line_import, rules, selectors, services
 from ..filters import ManifestFilter
-from ..models import Manifest, Status
 from .common import TransitionError, detail_url, manifest_for_action, request_context
 
 
@@ -120,31 +118,9 @@ def _confirm(request, manifest):
         errors = [_("The preview has expired or was changed. Upload the file again; nothing was saved.")]
         return _render_form(request, manifest, UploadForm(), errors=errors, status=400)
     try:
-        with transaction.atomic():
-            # Lock first, then read the current lines: a concurrent save cannot slip in between.
-            locked = (
-                Manifest.objects.select_for_update(of=("self",))
-                .select_related("generator_site", "facility_site", "permit", "transporter")
-                .get(pk=manifest.pk)
-            )
-            if locked.status != Status.DRAFT:
-                raise TransitionError(_("This manifest is no longer a draft; nothing was imported."))
-            if line_import.draft_version(locked) != previewed_version:
-                raise TransitionError(
-                    _("The draft was saved after this preview (were the lines already added?). Check the draft, then upload the file again if needed; nothing was imported.")
-                )
-            manifest = services.update_draft(
-                request.user,
-                locked,
-                generator_site=locked.generator_site,
-                facility_site=locked.facility_site,
-                permit=locked.permit,
-                transporter=locked.transporter,
-                planned_pickup_date=locked.planned_pickup_date,
-                note=locked.note,
-                lines=line_import.existing_lines(locked) + new_lines,
-                context=request_context(request),
-            )
+        manifest = services.append_lines(
+            request.user, manifest, new_lines, previewed_version=previewed_version, context=request_context(request)
+        )
     except TransitionError as error:
         errors = [error.message, *error.errors.values()]
         return _render_form(request, manifest, UploadForm(), errors=errors, status=400)
