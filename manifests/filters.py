@@ -1,4 +1,6 @@
-"""Filters of the manifest list (also used by the export, manifests/views/excel.py, with the same query string)."""
+"""Filters of the manifest lists and of the export, over the user's rows of the access index
+(manifests.models.ManifestAccess): the status and the creation time are on the rows themselves (their index
+serves them), the rest is read from the manifest."""
 
 from datetime import datetime, time, timedelta
 
@@ -9,9 +11,14 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from accounts.models import Organisation
 from catalog.search import waste_code_q
+from gis.models import Province
 
-from .models import Manifest, ManifestLine, Status
+from .models import ManifestAccess, ManifestLine, Status
+
+# A name or tax code matching more organisations than this is too vague to filter on: ask for more letters.
+COUNTERPART_LIMIT = 200
 
 
 class DateInput(forms.DateInput):
@@ -26,8 +33,19 @@ def _start_of(day):
 
 
 class ManifestFilter(django_filters.FilterSet):
-    number = django_filters.CharFilter(label=_("Number"), method="filter_number", widget=forms.TextInput(attrs={"type": "search"}))
+    number = django_filters.CharFilter(
+        label=_("Number"),
+        method="filter_number",
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": "01-2026-000123"}),
+        help_text=_("The whole number, its beginning or its end."),
+    )
     status = django_filters.ChoiceFilter(label=_("Status"), choices=Status.choices, empty_label=pgettext_lazy("status filter", "All"))
+    province = django_filters.ModelChoiceFilter(
+        label=_("Province"),
+        queryset=Province.objects.all(),
+        method="filter_province",
+        empty_label=pgettext_lazy("province filter", "All"),
+    )
     waste_code = django_filters.CharFilter(
         label=_("Waste code"), method="filter_waste_code", widget=forms.TextInput(attrs={"placeholder": "17 02 03"})
     )
@@ -46,30 +64,47 @@ class ManifestFilter(django_filters.FilterSet):
     date_to = django_filters.DateFilter(label=_("To"), method="filter_dates", widget=DateInput)
 
     class Meta:
-        model = Manifest
+        model = ManifestAccess
         fields = ()
 
     def filter_number(self, queryset, name, value):
-        value = " ".join(value.split())
-        return queryset.filter(number__icontains=value) if value else queryset
+        """The beginning or the end of the number; both are index prefixes (the end on the reversed number)."""
+        value = "".join(value.split()).upper()
+        if not value:
+            return queryset
+        return queryset.filter(Q(manifest__number__startswith=value) | Q(manifest__number_reversed__startswith=value[::-1]))
+
+    def filter_province(self, queryset, name, value):
+        """Manifests whose generator or facility is in the province."""
+        if value is None:
+            return queryset
+        return queryset.filter(Q(manifest__province=value) | Q(manifest__facility_province=value))
 
     def filter_waste_code(self, queryset, name, value):
         """Lines declared or received under a code starting with what was typed, or whose name matches."""
         if not value.strip():
             return queryset
-        lines = ManifestLine.objects.filter(manifest=OuterRef("pk")).filter(
+        lines = ManifestLine.objects.filter(manifest=OuterRef("manifest_id")).filter(
             waste_code_q(value, "waste_code__") | waste_code_q(value, "received_waste_code__")
         )
         return queryset.filter(Exists(lines))
 
     def filter_counterpart(self, queryset, name, value):
+        """The organisations are found first (a small table), then the manifests naming one of them."""
         value = " ".join(value.split())
         if not value:
             return queryset
-        q = Q()
-        for path in ("generator", "facility", "transporter"):
-            q |= Q(**{f"{path}__name__icontains": value}) | Q(**{f"{path}__tax_code__startswith": value})
-        return queryset.filter(q)
+        found = list(
+            Organisation.objects.filter(Q(name__icontains=value) | Q(tax_code__startswith=value)).values_list("pk", flat=True)[
+                : COUNTERPART_LIMIT + 1
+            ]
+        )
+        if len(found) > COUNTERPART_LIMIT:
+            self.form.add_error("counterpart", _("Too many organisations match: type more of the name or the tax code."))
+            return queryset.none()
+        return queryset.filter(
+            Q(manifest__generator_id__in=found) | Q(manifest__facility_id__in=found) | Q(manifest__transporter_id__in=found)
+        )
 
     def filter_nothing(self, queryset, name, value):
         return queryset
@@ -80,7 +115,7 @@ class ManifestFilter(django_filters.FilterSet):
         planned = self.form.cleaned_data.get("date_field") == "planned"
         if planned:
             lookup = "gte" if name == "date_from" else "lte"
-            return queryset.filter(**{f"planned_pickup_date__{lookup}": value})
+            return queryset.filter(**{f"manifest__planned_pickup_date__{lookup}": value})
         # A range on the timestamp itself (the index stays usable), in Vietnam time.
         if name == "date_from":
             return queryset.filter(created_at__gte=_start_of(value))

@@ -5,8 +5,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Count, DecimalField, Exists, OuterRef, Q, Subquery, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Q, prefetch_related_objects
 from django.http import Http404
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -15,11 +14,14 @@ from django.utils.translation import pgettext_lazy
 from accounts import policy
 from accounts.models import AuditEvent, Membership, Organisation, Site
 from catalog.models import TreatmentMethod
+from common.pagination import keyset_page
 
-from . import rules
+from . import access, rules
 from .content import content_hash, manifest_content
 from .models import (
+    AccessCount,
     Manifest,
+    ManifestAccess,
     ManifestLine,
     Notification,
     Revision,
@@ -28,7 +30,7 @@ from .models import (
 from .rules import REVISABLE_FIELDS
 
 CLOSED = (Status.COMPLETED, Status.REJECTED, Status.CANCELLED)
-LIST_RELATED = ("generator", "generator_site", "facility", "facility_site", "transporter")
+LIST_RELATED = ("generator", "generator_site", "facility", "facility_site", "transporter", "province")
 
 
 # --- what the user may read ---------------------------------------------------------------------------
@@ -40,45 +42,91 @@ def visible_manifests(user):
 
 
 def get_manifest_for_user(user, pk):
-    """One manifest the user may read, with its parties; 404 outside the user's scope."""
+    """One manifest the user may read, with its parties; 404 outside the user's scope.
+
+    Few joins on purpose: with a dozen tables PostgreSQL's planner switches to its slow genetic search. The two
+    sites with their province and ward come in a second small query.
+    """
     manifest = (
         visible_manifests(user)
-        .select_related(
-            "generator", "generator_site__province", "generator_site__ward", "facility", "facility_site__province",
-            "facility_site__ward", "transporter", "permit", "vehicle", "driver", "prepared_by",
-        )
+        .select_related("generator", "facility", "transporter", "prepared_by", "permit", "vehicle", "driver")
         .filter(pk=pk)
         .first()
     )
     if manifest is None:
         raise Http404(_("Manifest not found."))
+    sites = Site.objects.select_related("province", "ward").in_bulk({manifest.generator_site_id, manifest.facility_site_id})
+    manifest.generator_site, manifest.facility_site = sites[manifest.generator_site_id], sites[manifest.facility_site_id]
     return manifest
 
 
-# --- list ----------------------------------------------------------------------------------------------
+# --- lists: the access index, keyset pages, counts ------------------------------------------------------
+
+COUNT_KEYS = (*Status.values, *access.FLAG_KEYS.values())
 
 
-def declared_total_kg():
-    """Declared total of a manifest's lines, as a correlated subquery: only the rows of the page pay for it,
-    and filters joining the lines cannot multiply it."""
-    totals = (
-        ManifestLine.objects.filter(manifest=OuterRef("pk"))
-        .order_by()
-        .values("manifest")
-        .annotate(total=Sum("quantity_kg"))
-        .values("total")
+def scope_rows(user):
+    """The user's rows of the access index (one per manifest and scope that reaches it)."""
+    return ManifestAccess.objects.filter(policy.manifest_access_q(user))
+
+
+def manifest_page(rows, *, after=None, before=None, size=None):
+    """A keyset page of manifests, newest first, from access rows; the manifests loaded in one query."""
+    page = keyset_page(
+        rows.values("manifest_id", "created_at"), after=after, before=before, size=size, id_field="manifest_id"
     )
-    return Coalesce(Subquery(totals, output_field=DecimalField(max_digits=14, decimal_places=2)), Value(Decimal(0)))
+    ids = list(dict.fromkeys(row["manifest_id"] for row in page.items))  # a manifest reached by two of one's scopes
+    manifests = Manifest.objects.select_related(*LIST_RELATED).in_bulk(ids)
+    page.items = [manifests[pk] for pk in ids]
+    return page
 
 
-def manifest_list(user):
-    """The manifests the user may see, newest first, with what a list row shows (no query per row)."""
-    return (
-        visible_manifests(user)
-        .select_related(*LIST_RELATED)
-        .annotate(total_kg=declared_total_kg())
-        .order_by("-created_at", "-id")
-    )
+def load_for_transport(manifests):
+    """What the driver's and the facility's lists show besides the parties: the vehicle and the sites' places."""
+    prefetch_related_objects(manifests, "vehicle", "generator_site__province", "generator_site__ward", "facility_site__province", "facility_site__ward")
+    return manifests
+
+
+def _sum_counters(scopes, keys=COUNT_KEYS):
+    counts = dict.fromkeys(keys, 0)
+    if scopes:
+        scope_q = Q(pk__in=[])
+        for kind, ref in scopes:
+            scope_q |= Q(kind=kind, ref=ref)
+        for key, count in AccessCount.objects.filter(scope_q, key__in=keys).values_list("key", "count"):
+            counts[key] += count
+    return counts
+
+
+def _count_rows(rows):
+    counts = dict.fromkeys(COUNT_KEYS, 0)
+    counts.update(rows.order_by().values_list("status").annotate(n=Count("pk")))
+    for flag, key in access.FLAG_KEYS.items():
+        counts[key] = rows.filter(**{flag: True}).count()
+    return counts
+
+
+def scope_counts(user):
+    """Manifests per status and flag in the user's scope, from the maintained counters (a handful of rows).
+
+    A member limited to some sites is counted from the rows (small by nature); someone who sees everything
+    adds the drafts of their own organisations to the country's counters. A manifest shared by two of one
+    user's organisations counts once in each.
+    """
+    scope = policy.scope_for(user)
+    scopes = policy.counter_scopes(user)
+    if scopes is None:
+        return _count_rows(scope_rows(user))
+    counts = _sum_counters(scopes)
+    if scope.sees_everything and scope.roles:
+        counts[Status.DRAFT] += scope_rows(user).filter(status=Status.DRAFT).count()
+    return counts
+
+
+def scope_total(user):
+    """Every manifest in the user's scope, from the counters."""
+    counts = scope_counts(user)
+    return sum(counts[status] for status in Status.values)
 
 
 def preparing_sites(user):
@@ -319,24 +367,17 @@ OVERSIGHT_KINDS = {
 }
 
 
-def oversight_queryset(user, kind):
-    manifests = visible_manifests(user)
-    if kind == "discrepancies":
-        return manifests.filter(has_discrepancy=True).order_by("-received_at", "-id")
-    if kind == "rejections":
-        rejected_line = ManifestLine.objects.filter(manifest=OuterRef("pk"), rejected=True)
-        return manifests.filter(Q(status=Status.REJECTED) | Exists(rejected_line)).order_by("-received_at", "-id")
-    if kind == "overdue":
-        return manifests.filter(overdue_since__isnull=False).exclude(status__in=CLOSED).order_by("picked_up_at", "id")
-    raise KeyError(kind)
+OVERSIGHT_FLAGS = {"discrepancies": "has_discrepancy", "rejections": "has_rejection", "overdue": "overdue"}
 
 
-def oversight_list(user, kind):
-    return oversight_queryset(user, kind).select_related(*LIST_RELATED, "province").annotate(total_kg=declared_total_kg())
+def oversight_rows(user, kind):
+    """Access rows of one oversight list (flags kept on the rows: discrepancy, rejection, overdue and open)."""
+    return scope_rows(user).filter(**{OVERSIGHT_FLAGS[kind]: True})
 
 
 def oversight_counts(user):
-    return {kind: oversight_queryset(user, kind).count() for kind in OVERSIGHT_KINDS}
+    counts = scope_counts(user)
+    return {kind: counts[access.FLAG_KEYS[flag]] for kind, flag in OVERSIGHT_FLAGS.items()}
 
 
 # --- notifications --------------------------------------------------------------------------------------
@@ -351,12 +392,9 @@ def notifications_for(user):
 
 def home_summary(user):
     """The manifests block of the home page: counts per status in the user's scope and the user's entry points."""
-    counts = visible_manifests(user).aggregate(
-        total=Count("pk"),
-        **{status: Count("pk", filter=Q(status=status)) for status in Status.values},
-        discrepancies=Count("pk", filter=Q(has_discrepancy=True)),
-        overdue=Count("pk", filter=Q(overdue_since__isnull=False) & ~Q(status__in=CLOSED)),
-    )
+    counts = scope_counts(user)
+    counts["total"] = sum(counts[status] for status in Status.values)
+    counts["discrepancies"] = counts["discrepancy"]
     return {
         "counts": counts,
         "rows": [(value, label, counts[value]) for value, label in Status.choices if counts[value]],

@@ -23,7 +23,7 @@ from accounts import audit, policy
 from accounts.models import Membership, Vehicle
 from catalog.models import TreatmentMethod, WasteCode
 
-from . import notifications, numbering, rules
+from . import access, notifications, numbering, rules
 from .content import content_hash, manifest_content
 from .errors import AlreadyDone, TransitionError
 from .models import (
@@ -165,8 +165,11 @@ def _check_lines(lines):
 
 
 def _write_lines(manifest, lines):
+    """Replace the draft's lines and store their declared total on the manifest (lists show it)."""
     manifest.lines.all().delete()
     ManifestLine.objects.bulk_create([line.as_line(manifest, position) for position, line in enumerate(lines, start=1)])
+    manifest.declared_kg = sum((line.quantity_kg for line in lines), Decimal(0))
+    manifest.save(update_fields=["declared_kg", "updated_at"])
 
 
 @transaction.atomic
@@ -184,11 +187,13 @@ def create_draft(actor, *, generator_site, facility_site, permit, transporter, p
         transporter=transporter,
         prepared_by=preparer,
         province_id=generator_site.province_id,
+        facility_province_id=facility_site.province_id,
         planned_pickup_date=planned_pickup_date,
         note=note,
         created_by=actor,
     )
     _write_lines(manifest, lines)
+    access.sync(manifest)
     _record(manifest, "created", actor, preparer, role, {"number": manifest.number, "lines": len(lines)}, context)
     return manifest
 
@@ -204,10 +209,11 @@ def update_draft(actor, manifest, *, generator_site, facility_site, permit, tran
     manifest.generator, manifest.generator_site = generator_site.organisation, generator_site
     manifest.facility, manifest.facility_site = facility_site.organisation, facility_site
     manifest.permit, manifest.transporter = permit, transporter
-    manifest.province_id = generator_site.province_id
+    manifest.province_id, manifest.facility_province_id = generator_site.province_id, facility_site.province_id
     manifest.planned_pickup_date, manifest.note = planned_pickup_date, note
     manifest.save()
     _write_lines(manifest, lines)
+    access.sync(manifest)
     _record(manifest, "draft.saved", actor, preparer, policy.role_in(actor, preparer), {"lines": len(lines)}, context)
     return manifest
 
@@ -250,6 +256,7 @@ def seal(actor, manifest, context=audit.NO_CONTEXT):
     _check_ready(manifest)
     manifest.status = Status.SEALED
     manifest.save(update_fields=["status", "updated_at"])
+    access.sync(manifest)
     _record(manifest, "sealed", actor, preparer, policy.role_in(actor, preparer), {}, context)
     notifications.notify(manifest, notifications.Kind.AWAITING_SIGNATURE, [manifest.generator_id])
     return manifest
@@ -273,6 +280,7 @@ def sign(actor, manifest, password, context=audit.NO_CONTEXT):
     _sign_as_generator(manifest, actor, "password", timezone.now())
     manifest.status = Status.READY
     manifest.save()
+    access.sync(manifest)
     _record(manifest, "signed", actor, generator, policy.role_in(actor, generator), {"content_hash": manifest.content_hash}, context)
     notifications.notify(manifest, notifications.Kind.READY, [manifest.transporter_id, manifest.facility_id])
     return manifest
@@ -289,6 +297,7 @@ def cancel(actor, manifest, reason, context=audit.NO_CONTEXT):
     manifest.cancelled_at = timezone.now()
     manifest.cancel_reason = reason.strip()
     manifest.save()
+    access.sync(manifest)
     _record(manifest, "cancelled", actor, organisation, policy.role_in(actor, organisation), {"reason": manifest.cancel_reason}, context)
     if was_visible_to_others:
         notifications.notify(manifest, notifications.Kind.CANCELLED, [manifest.transporter_id, manifest.facility_id])
@@ -410,6 +419,7 @@ def _pickup(actor, manifest, vehicle, quantities, latitude, longitude, accuracy_
     manifest.vehicle, manifest.driver, manifest.picked_up_at = vehicle, actor, now
     manifest.pickup_latitude, manifest.pickup_longitude, manifest.pickup_accuracy_m = latitude, longitude, accuracy_m
     manifest.save()
+    access.sync(manifest)
     _snapshot(manifest, "picked_up")
     _record(
         manifest,
@@ -433,6 +443,7 @@ def deliver(actor, manifest, *, latitude=None, longitude=None, accuracy_m=None, 
     manifest.status = Status.DELIVERED
     manifest.delivered_at = timezone.now()
     manifest.save(update_fields=["status", "delivered_at", "updated_at"])
+    access.sync(manifest)
     _record(
         manifest, "delivered", actor, transporter, role, {}, audit.RequestContext(context.ip, context.user_agent, latitude, longitude, accuracy_m)
     )
@@ -465,7 +476,9 @@ def receive(actor, manifest, *, lines, refuse_reason="", context=audit.NO_CONTEX
         ManifestLine.objects.bulk_update(manifest_lines, ["rejected", "rejection_reason"])
         manifest.status, manifest.rejection_reason = Status.REJECTED, refuse_reason.strip()
         manifest.received_by, manifest.received_at = actor, now
+        manifest.has_rejection = True
         manifest.save()
+        access.sync(manifest)
         _snapshot(manifest, "rejected")
         _record(manifest, "rejected", actor, manifest.facility, role, {"reason": manifest.rejection_reason}, context)
         notifications.notify(manifest, notifications.Kind.REJECTED, [manifest.generator_id, manifest.transporter_id], officials=True)
@@ -512,7 +525,9 @@ def receive(actor, manifest, *, lines, refuse_reason="", context=audit.NO_CONTEX
         manifest.rejection_reason = "; ".join(line.rejection_reason for line in manifest_lines)
     else:
         manifest.status = Status.RECEIVED
+    manifest.has_rejection = any(line.rejected for line in manifest_lines)
     manifest.save()
+    access.sync(manifest)
     _snapshot(manifest, "received")
     summary = {
         str(line.position): {
@@ -583,6 +598,7 @@ def treat(actor, manifest, *, lines, context=audit.NO_CONTEXT):
         manifest.status = Status.COMPLETED
         manifest.completed_at = timezone.now()
         manifest.save()
+        access.sync(manifest)
         _snapshot(manifest, "completed")
         _record(manifest, "completed", actor, manifest.facility, role, {}, context)
         notifications.notify(manifest, notifications.Kind.COMPLETED, [manifest.generator_id, manifest.transporter_id])
@@ -685,6 +701,7 @@ def _apply_revision(manifest, revision, actor, organisation, context):
     had_discrepancy = manifest.has_discrepancy
     manifest.has_discrepancy = any(line.discrepancy for line in lines.values())
     manifest.save(update_fields=["version", "has_discrepancy", "updated_at"])
+    access.sync(manifest)
     _snapshot(manifest, "revision")
     revision.state, revision.decided_at = Revision.State.APPROVED, timezone.now()
     revision.save(update_fields=["state", "decided_at"])
@@ -710,6 +727,7 @@ def flag_overdue(now=None):
                 continue
             manifest.overdue_since = now
             manifest.save(update_fields=["overdue_since", "updated_at"])
+            access.sync(manifest)
             _record(manifest, "overdue.flagged", None, None, "system", {"days": settings.HWMS_OVERDUE_DAYS})
             notifications.notify(manifest, notifications.Kind.OVERDUE, [manifest.generator_id, manifest.facility_id], officials=True)
             flagged += 1

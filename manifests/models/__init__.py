@@ -1,6 +1,8 @@
 from .manifest import (
+    AccessCount,
     IdempotencyRecord,
     Manifest,
+    ManifestAccess,
     ManifestCounter,
     ManifestLine,
     ManifestSnapshot,
@@ -13,6 +15,8 @@ from .manifest import (
 )
 
 __all__ = [
+    "AccessCount",
+    "ManifestAccess",
     "IdempotencyRecord",
     "Manifest",
     "ManifestCounter",

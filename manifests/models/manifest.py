@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from accounts import policy
 from catalog.models import PhysicalState, TreatmentMethod, WasteCode
 
 
@@ -37,6 +38,8 @@ class Packaging(models.TextChoices):
 
 class Manifest(models.Model):
     number = models.CharField(_("manifest number"), max_length=40, unique=True)
+    # The number backwards, so that its end (the sequence a clerk types, "000123") is found by an index prefix.
+    number_reversed = models.CharField(max_length=40, editable=False, default="")
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.DRAFT)
     version = models.PositiveIntegerField(_("version"), default=1)
 
@@ -66,8 +69,14 @@ class Manifest(models.Model):
         verbose_name=_("prepared by"),
         help_text=_("The generator, or the facility preparing the manifest on the generator's behalf."),
     )
-    # Province of the generator site, copied at creation: officials' lists and statistics filter on it.
+    # Provinces of the generator site and of the facility site, copied when the parties are set: officials'
+    # scopes and the statistics read them without joining the sites.
     province = models.ForeignKey("gis.Province", on_delete=models.PROTECT, related_name="+", verbose_name=_("province"))
+    facility_province = models.ForeignKey(
+        "gis.Province", on_delete=models.PROTECT, related_name="+", verbose_name=_("facility province")
+    )
+    # Sum of the declared line quantities, written with the lines (they change only in a draft).
+    declared_kg = models.DecimalField(_("declared quantity (kg)"), max_digits=14, decimal_places=2, default=0)
 
     planned_pickup_date = models.DateField(_("planned pickup date"))
     note = models.TextField(_("note"), blank=True)
@@ -105,6 +114,8 @@ class Manifest(models.Model):
     )
     received_at = models.DateTimeField(_("received at"), null=True, blank=True)
     has_discrepancy = models.BooleanField(_("discrepancy"), default=False)
+    # Any line rejected, or the whole shipment refused.
+    has_rejection = models.BooleanField(_("rejection"), default=False)
     rejection_reason = models.TextField(_("rejection reason"), blank=True)
     completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
@@ -134,14 +145,20 @@ class Manifest(models.Model):
             models.CheckConstraint(
                 condition=~Q(status="rejected") | ~Q(rejection_reason=""), name="manifest_rejected_has_reason"
             ),
+            models.CheckConstraint(condition=Q(declared_kg__gte=0), name="manifest_declared_not_negative"),
         ]
         indexes = [
-            # Generator's list (manifests.selectors.manifest_list): newest first within the organisation.
-            models.Index(fields=["generator", "-created_at"], name="manifest_generator_recent"),
-            models.Index(fields=["facility", "status"], name="manifest_facility_status"),
+            # The number filter of the lists (manifests.filters): a prefix match, served by a pattern index on
+            # PostgreSQL whatever the database's collation.
+            models.Index(fields=["number"], name="manifest_number_prefix", opclasses=["varchar_pattern_ops"]),
+            models.Index(fields=["number_reversed"], name="manifest_number_suffix", opclasses=["varchar_pattern_ops"]),
+            # Lists and counts read the access index (ManifestAccess); the driver's page reads these two.
             models.Index(fields=["transporter", "status"], name="manifest_transporter_status"),
-            # Officials' lists: province, then status or time.
-            models.Index(fields=["province", "status"], name="manifest_province_status"),
+            models.Index(
+                fields=["transporter", "-delivered_at"],
+                name="manifest_transporter_delivered",
+                condition=Q(delivered_at__isnull=False),
+            ),
             # The daily overdue task scans in-transport manifests by pickup time.
             models.Index(
                 fields=["picked_up_at"],
@@ -153,6 +170,12 @@ class Manifest(models.Model):
     def __str__(self):
         return self.number
 
+    def save(self, *args, **kwargs):
+        self.number_reversed = self.number[::-1]
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "number_reversed"}
+        super().save(*args, **kwargs)
+
     @property
     def chain(self):
         """The audit chain of this manifest (accounts.AuditEvent)."""
@@ -163,8 +186,8 @@ class Manifest(models.Model):
         return self.overdue_since is not None and self.status not in (Status.COMPLETED, Status.REJECTED, Status.CANCELLED)
 
     @property
-    def total_quantity_kg(self):
-        return sum((line.quantity_kg for line in self.lines.all()), start=0)
+    def is_closed(self):
+        return self.status in (Status.COMPLETED, Status.REJECTED, Status.CANCELLED)
 
 
 class ManifestLine(models.Model):
@@ -376,14 +399,87 @@ class Notification(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["user", "read_at"], name="notification_user_unread")]
+        indexes = [
+            models.Index(fields=["user", "read_at"], name="notification_user_unread"),
+            # The notifications page: the user's, newest first, keyset-paged.
+            models.Index(fields=["user", "-created_at", "-id"], name="notification_user_recent"),
+        ]
 
     def __str__(self):
         return f"{self.kind} → {self.user_id}"
 
 
+class ManifestAccess(models.Model):
+    """Who may find a manifest in a list: one row per scope that reaches it, kept by manifests.access.
+
+    A scope is an organisation party to the manifest (with the site through which it takes part, for members
+    limited to some sites), a province (the generator's and the facility's, for provincial officials), or the
+    whole country. Each row copies the manifest's status, creation time and flags, so that every list of every
+    role is one walk down one index in (created_at, manifest) order, and its counts are read from AccessCount.
+    The rule of who sees what is accounts.policy.manifest_q; this table materialises it (a test compares them).
+    """
+
+    class Kind(models.IntegerChoices):
+        ORGANISATION = policy.SCOPE_ORGANISATION
+        PROVINCE = policy.SCOPE_PROVINCE
+        COUNTRY = policy.SCOPE_COUNTRY
+
+    manifest = models.ForeignKey(Manifest, on_delete=models.CASCADE, related_name="access")
+    kind = models.PositiveSmallIntegerField(choices=Kind.choices)
+    ref = models.BigIntegerField(help_text="organisation id, province code, or 0 for the country")
+    site = models.ForeignKey("accounts.Site", on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    # A generator that treats its own waste at another of its sites takes part through both.
+    other_site = models.ForeignKey("accounts.Site", on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    transports = models.BooleanField(default=False)
+    status = models.CharField(max_length=20, choices=Status.choices)
+    created_at = models.DateTimeField()
+    has_discrepancy = models.BooleanField(default=False)
+    has_rejection = models.BooleanField(default=False)
+    overdue = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "ref", "manifest"], name="manifestaccess_one_row_per_scope"),
+            models.CheckConstraint(condition=Q(status__in=Status.values), name="manifestaccess_status_valid"),
+        ]
+        indexes = [
+            # Every list (manifests.selectors.manifest_page): a scope's manifests, newest first, keyset-paged.
+            models.Index(fields=["kind", "ref", "-created_at", "-manifest"], name="access_scope_recent"),
+            # The same, filtered by status (lists, the driver's and the facility's pages).
+            models.Index(fields=["kind", "ref", "status", "-created_at", "-manifest"], name="access_scope_status_recent"),
+            # Officials' oversight lists.
+            models.Index(fields=["kind", "ref", "-created_at", "-manifest"], name="access_scope_discrepancy", condition=Q(has_discrepancy=True)),
+            models.Index(fields=["kind", "ref", "-created_at", "-manifest"], name="access_scope_rejection", condition=Q(has_rejection=True)),
+            models.Index(fields=["kind", "ref", "-created_at", "-manifest"], name="access_scope_overdue", condition=Q(overdue=True)),
+        ]
+
+    def __str__(self):
+        return f"{self.manifest_id} {self.kind}:{self.ref}"
+
+
+class AccessCount(models.Model):
+    """Manifests per scope and status (and the flags "discrepancy", "rejection", "overdue"), kept by
+    manifests.access in the transaction of each change: home pages read a handful of rows."""
+
+    kind = models.PositiveSmallIntegerField(choices=ManifestAccess.Kind.choices)
+    ref = models.BigIntegerField()
+    key = models.CharField(max_length=20)
+    count = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "ref", "key"], name="accesscount_one_per_scope_key"),
+            models.CheckConstraint(condition=Q(count__gte=0), name="accesscount_not_negative"),
+        ]
+
+    def __str__(self):
+        return f"{self.kind}:{self.ref} {self.key}={self.count}"
+
+
 __all__ = [
+    "AccessCount",
     "IdempotencyRecord",
+    "ManifestAccess",
     "Manifest",
     "ManifestCounter",
     "ManifestLine",

@@ -10,9 +10,15 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from accounts.audit import RequestContext
+from common.pagination import Cursor
 
 from .. import rules, selectors
 from ..errors import AlreadyDone, TransitionError
+
+
+def cursors(request):
+    """The keyset page asked for (common.pagination); a malformed cursor is the first page."""
+    return {"after": Cursor.decode(request.GET.get("after")), "before": Cursor.decode(request.GET.get("before"))}
 
 
 def detail_url(manifest):
@@ -94,6 +100,7 @@ __all__ = [
     "TransitionError",
     "already_done_response",
     "apply_transition_error",
+    "cursors",
     "detail_url",
     "guard",
     "manifest_for_action",

@@ -6,7 +6,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core import signing
-from django.http import HttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils import timezone
@@ -14,10 +14,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods
 
+from common.pagination import capped_count
 from common.spreadsheets import SpreadsheetError, XLSXExport
 
 from .. import exports, line_import, rules, selectors, services
 from ..filters import ManifestFilter
+from ..models import Manifest
 from .common import TransitionError, detail_url, manifest_for_action, request_context
 
 
@@ -139,30 +141,31 @@ def _confirm(request, manifest):
 # --- export ------------------------------------------------------------------------------------------
 
 
-def filtered_manifests(request):
-    """The manifests the user may see, with the list page's filters from the same query string."""
-    return ManifestFilter(request.GET, queryset=selectors.visible_manifests(request.user), request=request).qs
-
-
 @login_required
 @require_GET
 def export(request):
+    """The list's manifests with its filters: CSV streamed row by row, XLSX built in memory; both at most
+    EXPORT_LIMIT rows, checked with a capped count."""
     fmt = request.GET.get("format", "xlsx")
     if fmt not in exports.EXPORT_FORMATS:
         fmt = "xlsx"
-    queryset = filtered_manifests(request)
-    total = queryset.count()
-    if total > exports.EXPORT_LIMIT:
+    rows = ManifestFilter(request.GET, queryset=selectors.scope_rows(request.user), request=request).qs
+    count, capped = capped_count(rows, exports.EXPORT_LIMIT)
+    if capped:
         messages.error(
             request,
-            _("%(count)s manifests match; an export holds at most %(max)s. Narrow the filters (for example the dates) and export again.")
-            % {"count": total, "max": exports.EXPORT_LIMIT},
+            _("More than %(max)s manifests match; an export holds at most %(max)s. Narrow the filters (for example the dates) and export again.")
+            % {"max": exports.EXPORT_LIMIT},
         )
         return redirect("manifests:list")
-    content, content_type, extension = exports.export_manifests(exports.export_queryset(queryset)[: exports.EXPORT_LIMIT], fmt)
-    response = HttpResponse(content, content_type=content_type if fmt == "xlsx" else "text/csv; charset=utf-8")
+    queryset = exports.export_queryset(Manifest.objects.filter(pk__in=rows.values("manifest_id")))
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    response["Content-Disposition"] = f'attachment; filename="hwms-manifests-{stamp}.{extension}"'
+    if fmt == "csv":
+        response = StreamingHttpResponse(exports.stream_manifests_csv(queryset), content_type="text/csv; charset=utf-8")
+    else:
+        content, content_type, _extension = exports.export_manifests(queryset, fmt)
+        response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="hwms-manifests-{stamp}.{fmt}"'
     return response
 
 

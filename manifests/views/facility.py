@@ -6,8 +6,6 @@ from decimal import Decimal
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
-from django.db.models import Case, Count, IntegerField, Value, When
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
@@ -16,18 +14,18 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts import policy
 from accounts.models import Membership
+from common.pagination import capped_count
 
 from .. import selectors, services
 from ..forms_transport import ReceiveForm, RefuseForm, TreatForm
 from ..models import Status
-from .common import TransitionError, apply_transition_error, manifest_for_action, request_context
+from .common import TransitionError, apply_transition_error, cursors, manifest_for_action, request_context
 
 Role = Membership.Role
 READ_ROLES = policy.FOLLOW_ROLES
 COMING = (Status.READY, Status.IN_TRANSIT, Status.DELIVERED)
 PENDING = (Status.RECEIVED,)
 RECEIVABLE = (Status.IN_TRANSIT, Status.DELIVERED)
-PAGE_SIZE = 25
 
 
 def facility_sites(user, roles=READ_ROLES):
@@ -38,35 +36,28 @@ def facility_sites(user, roles=READ_ROLES):
 @login_required
 @require_GET
 def incoming(request):
-    sites = facility_sites(request.user)
-    manifests = selectors.visible_manifests(request.user).filter(facility_site__in=sites)
-    counts = dict(
-        manifests.filter(status__in=COMING + PENDING).order_by().values_list("status").annotate(n=Count("pk"))
+    """What is coming to the user's facility sites and what waits for treatment, newest first, a keyset page
+    at a time; the figures per status are capped counts over the access index."""
+    sites = list(facility_sites(request.user))
+    rows = selectors.scope_rows(request.user).filter(
+        kind=policy.SCOPE_ORGANISATION,
+        ref__in={site.organisation_id for site in sites},
+        manifest__facility_site_id__in=[site.pk for site in sites],
     )
     show = request.GET.get("show")
     show = show if show in ("coming", "pending") else "coming"
-    if show == "coming":
-        rows = manifests.filter(status__in=COMING).order_by(
-            Case(
-                When(status=Status.DELIVERED, then=Value(0)),
-                When(status=Status.IN_TRANSIT, then=Value(1)),
-                default=Value(2),
-                output_field=IntegerField(),
-            ),
-            "planned_pickup_date",
-            "number",
-        )
-    else:
-        rows = manifests.filter(status__in=PENDING).order_by("received_at", "number")
-    rows = rows.select_related("generator", "generator_site__province", "facility_site", "transporter", "vehicle")
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    counts = {status: capped_count(rows.filter(status=status)) for status in COMING + PENDING}
+    page = selectors.manifest_page(
+        rows.filter(status__in=COMING if show == "coming" else PENDING), **cursors(request)
+    )
+    selectors.load_for_transport(page.items)
     context = {
         "page": page,
         "show": show,
-        "has_sites": sites.exists(),
-        "counts": [(status, Status(status).label, counts.get(status, 0)) for status in COMING + PENDING],
-        "coming_total": sum(counts.get(status, 0) for status in COMING),
-        "pending_total": sum(counts.get(status, 0) for status in PENDING),
+        "has_sites": bool(sites),
+        "counts": [(status, Status(status).label, counts[status]) for status in COMING + PENDING],
+        "coming_total": sum(counts[status][0] for status in COMING),
+        "pending_total": sum(counts[status][0] for status in PENDING),
     }
     return render(request, "manifests/facility/incoming.html", context)
 

@@ -5,7 +5,6 @@ company signature code. Reads come from manifests.selectors, writes from manifes
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import path
@@ -16,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts import policy
 from catalog.search import search_waste_codes
+from common.pagination import capped_count
 
 from .. import rules, selectors, services
 from ..filters import ManifestFilter
@@ -30,7 +30,16 @@ from ..forms import (
     waste_code_suggestions,
 )
 from ..models import SignatureCode
-from .common import TransitionError, apply_transition_error, detail_url, guard, request_context, submit_transition, success
+from .common import (
+    TransitionError,
+    apply_transition_error,
+    cursors,
+    detail_url,
+    guard,
+    request_context,
+    submit_transition,
+    success,
+)
 
 PAGE_SIZE = 25
 
@@ -41,9 +50,22 @@ PAGE_SIZE = 25
 @login_required
 @require_GET
 def manifest_list(request):
-    filterset = ManifestFilter(request.GET or None, queryset=selectors.manifest_list(request.user), request=request)
-    page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    context = {"filter": filterset, "page": page, "can_create": selectors.can_create(request.user), "filtered": bool(request.GET.dict().keys() - {"page"})}
+    """Newest first, a keyset page at a time; the total from the counters, or capped when filtered."""
+    filterset = ManifestFilter(request.GET or None, queryset=selectors.scope_rows(request.user), request=request)
+    filtered = bool(request.GET.dict().keys() - {"after", "before"})
+    page = selectors.manifest_page(filterset.qs, **cursors(request))
+    if filtered:
+        count, capped = capped_count(filterset.qs)
+    else:
+        count, capped = selectors.scope_total(request.user), False
+    context = {
+        "filter": filterset,
+        "page": page,
+        "count": count,
+        "capped": capped,
+        "can_create": selectors.can_create(request.user),
+        "filtered": filtered,
+    }
     return render(request, "manifests/list.html", context)
 
 

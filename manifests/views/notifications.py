@@ -2,22 +2,22 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
-from .. import notifications, selectors
+from common.pagination import keyset_page
 
-PAGE_SIZE = 25
+from .. import notifications, selectors
+from .common import cursors
 
 
 @login_required
 @require_GET
 def notification_list(request):
-    page = Paginator(selectors.notifications_for(request.user), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = keyset_page(selectors.notifications_for(request.user), **cursors(request))
     return render(request, "manifests/notifications.html", {"page": page, "unread": notifications.unread_count(request.user)})
 
 

@@ -2,7 +2,6 @@
 sees the same lists over the manifests they may read (their own organisations')."""
 
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import render
 from django.urls import path
@@ -10,8 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from .. import selectors
-
-PAGE_SIZE = 25
+from .common import cursors
 
 
 @login_required
@@ -19,7 +17,7 @@ PAGE_SIZE = 25
 def oversight(request, kind):
     if kind not in selectors.OVERSIGHT_KINDS:
         raise Http404(_("There is no such list."))
-    page = Paginator(selectors.oversight_list(request.user, kind), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = selectors.manifest_page(selectors.oversight_rows(request.user, kind), **cursors(request))
     counts = selectors.oversight_counts(request.user)
     tabs = [(name, label, counts[name]) for name, label in selectors.OVERSIGHT_KINDS.items()]
     context = {"kind": kind, "title": selectors.OVERSIGHT_KINDS[kind], "tabs": tabs, "page": page}

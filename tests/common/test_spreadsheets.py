@@ -253,7 +253,8 @@ def test_an_export_imports_back_unchanged():
 
 def _manifest_export_cells(client, fmt):
     """The generator column of the manifest list export."""
-    content = client.get(reverse("manifests:export"), {"format": fmt}).content
+    response = client.get(reverse("manifests:export"), {"format": fmt})
+    content = b"".join(response.streaming_content) if response.streaming else response.content
     if fmt == "csv":
         return {row[4] for row in list(csv.reader(io.StringIO(content.decode("utf-8-sig"))))[1:]}
     sheet = openpyxl.load_workbook(io.BytesIO(content)).active

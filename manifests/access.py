@@ -1,0 +1,129 @@
+"""Keeping ManifestAccess and AccessCount in step with the manifests, inside each change's transaction.
+
+`sync(manifest)` is called by every service that changes who may see a manifest or what its list rows show
+(status, flags, parties): it derives the rows the manifest should have from its fields, writes the difference,
+and moves the counters by the same difference. Deriving instead of patching keeps one definition of the rows,
+`desired_rows`, mirroring accounts.policy.manifest_q (drafts only for the organisation preparing them; past the
+draft the parties, the provinces of the generator and the facility, and the country).
+"""
+
+from collections import Counter
+from dataclasses import dataclass
+
+from django.db.models import F
+
+from .models import AccessCount, ManifestAccess, Status
+
+Kind = ManifestAccess.Kind
+FLAGS = ("has_discrepancy", "has_rejection", "overdue")
+# Counter keys besides the statuses.
+FLAG_KEYS = {"has_discrepancy": "discrepancy", "has_rejection": "rejection", "overdue": "overdue"}
+
+
+@dataclass(frozen=True)
+class Row:
+    kind: int
+    ref: int
+    site_id: int | None = None
+    other_site_id: int | None = None
+    transports: bool = False
+
+
+def _is_overdue(manifest):
+    return manifest.overdue_since is not None and not manifest.is_closed
+
+
+def desired_rows(manifest):
+    """The scopes that reach the manifest, one Row each."""
+    if manifest.status == Status.DRAFT:
+        site_id = manifest.generator_site_id if manifest.prepared_by_id == manifest.generator_id else manifest.facility_site_id
+        return [Row(Kind.ORGANISATION, manifest.prepared_by_id, site_id)]
+    sites = {}
+    for org_id, site_id in ((manifest.generator_id, manifest.generator_site_id), (manifest.facility_id, manifest.facility_site_id)):
+        sites.setdefault(org_id, []).append(site_id)
+    rows = []
+    for org_id, org_sites in sites.items():
+        rows.append(Row(Kind.ORGANISATION, org_id, org_sites[0], org_sites[1] if len(org_sites) > 1 else None, org_id == manifest.transporter_id))
+    if manifest.transporter_id not in sites:
+        rows.append(Row(Kind.ORGANISATION, manifest.transporter_id, transports=True))
+    for province in dict.fromkeys((manifest.province_id, manifest.facility_province_id)):
+        rows.append(Row(Kind.PROVINCE, province))
+    rows.append(Row(Kind.COUNTRY, 0))
+    return rows
+
+
+def _keys(values):
+    """Counter keys of one row: its status and its flags."""
+    keys = [values["status"]]
+    keys += [FLAG_KEYS[flag] for flag in FLAGS if values[flag]]
+    return keys
+
+
+def sync(manifest):
+    """Bring the manifest's access rows and the counters to its current state. Call inside the transaction
+    that changed it, after saving it."""
+    values = {
+        "status": manifest.status,
+        "created_at": manifest.created_at,
+        "has_discrepancy": manifest.has_discrepancy,
+        "has_rejection": manifest.has_rejection,
+        "overdue": _is_overdue(manifest),
+    }
+    wanted = {(row.kind, row.ref): row for row in desired_rows(manifest)}
+    existing = {(row.kind, row.ref): row for row in ManifestAccess.objects.filter(manifest=manifest)}
+    delta = Counter()
+    new_keys = _keys(values)
+    for scope, row in existing.items():
+        old = {"status": row.status, **{flag: getattr(row, flag) for flag in FLAGS}}
+        if scope not in wanted:
+            delta.update({(scope, key): -1 for key in _keys(old)})
+            continue
+        target = wanted[scope]
+        changed = {name: value for name, value in values.items() if getattr(row, name) != value}
+        shape = {"site_id": target.site_id, "other_site_id": target.other_site_id, "transports": target.transports}
+        changed |= {name: value for name, value in shape.items() if getattr(row, name) != value}
+        if changed:
+            ManifestAccess.objects.filter(pk=row.pk).update(**changed)
+            for key in _keys(old):
+                delta[(scope, key)] -= 1
+            for key in new_keys:
+                delta[(scope, key)] += 1
+    gone = [row.pk for scope, row in existing.items() if scope not in wanted]
+    if gone:
+        ManifestAccess.objects.filter(pk__in=gone).delete()
+    added = [
+        ManifestAccess(
+            manifest=manifest, kind=row.kind, ref=row.ref, site_id=row.site_id, other_site_id=row.other_site_id,
+            transports=row.transports, **values,
+        )
+        for scope, row in wanted.items()
+        if scope not in existing
+    ]
+    if added:
+        ManifestAccess.objects.bulk_create(added)
+        for row in added:
+            for key in new_keys:
+                delta[((row.kind, row.ref), key)] += 1
+    _count(delta)
+
+
+def _count(delta):
+    """Apply counter differences; a counter row is created at its first use. Rows are updated in a fixed
+    order so that two transactions moving the same counters cannot deadlock."""
+    for ((kind, ref), key), step in sorted(delta.items()):
+        if not step:
+            continue
+        updated = AccessCount.objects.filter(kind=kind, ref=ref, key=key).update(count=F("count") + step)
+        if not updated:
+            AccessCount.objects.bulk_create([AccessCount(kind=kind, ref=ref, key=key, count=0)], ignore_conflicts=True)
+            AccessCount.objects.filter(kind=kind, ref=ref, key=key).update(count=F("count") + step)
+
+
+def rebuild():
+    """Recompute every access row and counter from the manifests (after a bulk load or to repair)."""
+    from .models import Manifest
+
+    AccessCount.objects.all().delete()
+    ManifestAccess.objects.all().delete()
+    for manifest in Manifest.objects.order_by("pk").iterator(chunk_size=2000):
+        sync(manifest)
