@@ -68,13 +68,14 @@ def keyset_page(queryset, *, after=None, before=None, size=None, time_field="cre
     newest_first = (f"-{time_field}", f"-{id_field}")
     if before is not None:
         newer = Q(**{f"{time_field}__gt": before.time}) | Q(**{time_field: before.time, f"{id_field}__gt": before.pk})
-        rows = list(queryset.filter(newer).order_by(time_field, id_field)[: size + 1])
+        # The redundant bound lets the database start its index scan at the cursor instead of filtering from the end.
+        rows = list(queryset.filter(newer, **{f"{time_field}__gte": before.time}).order_by(time_field, id_field)[: size + 1])
         has_newer = len(rows) > size
         rows = rows[:size][::-1]
         return Page(rows, key(rows[-1]).encode() if rows else None, key(rows[0]).encode() if rows and has_newer else None)
     if after is not None:
         older = Q(**{f"{time_field}__lt": after.time}) | Q(**{time_field: after.time, f"{id_field}__lt": after.pk})
-        queryset = queryset.filter(older)
+        queryset = queryset.filter(older, **{f"{time_field}__lte": after.time})
     rows = list(queryset.order_by(*newest_first)[: size + 1])
     has_older = len(rows) > size
     rows = rows[:size]

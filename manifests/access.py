@@ -65,6 +65,8 @@ def sync(manifest):
     values = {
         "status": manifest.status,
         "created_at": manifest.created_at,
+        "province": manifest.province_id,
+        "facility_province": manifest.facility_province_id,
         "has_discrepancy": manifest.has_discrepancy,
         "has_rejection": manifest.has_rejection,
         "overdue": _is_overdue(manifest),

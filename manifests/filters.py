@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from accounts.models import Organisation
+from catalog.models import WasteCode
 from catalog.search import waste_code_q
 from gis.models import Province
 
@@ -41,7 +42,7 @@ class ManifestFilter(django_filters.FilterSet):
     )
     status = django_filters.ChoiceFilter(label=_("Status"), choices=Status.choices, empty_label=pgettext_lazy("status filter", "All"))
     province = django_filters.ModelChoiceFilter(
-        label=_("Province"),
+        label=_("Province of the generator"),
         queryset=Province.objects.all(),
         method="filter_province",
         empty_label=pgettext_lazy("province filter", "All"),
@@ -75,17 +76,19 @@ class ManifestFilter(django_filters.FilterSet):
         return queryset.filter(Q(manifest__number__startswith=value) | Q(manifest__number_reversed__startswith=value[::-1]))
 
     def filter_province(self, queryset, name, value):
-        """Manifests whose generator or facility is in the province."""
+        """Manifests whose waste arises in the province (the generator site's): the statistics' province too."""
         if value is None:
             return queryset
-        return queryset.filter(Q(manifest__province=value) | Q(manifest__facility_province=value))
+        return queryset.filter(province=value.pk)
 
     def filter_waste_code(self, queryset, name, value):
         """Lines declared or received under a code starting with what was typed, or whose name matches."""
         if not value.strip():
             return queryset
+        # The catalog is small: the matching codes first, then lines by code id (no join per candidate row).
+        codes = list(WasteCode.objects.filter(waste_code_q(value)).values_list("pk", flat=True))
         lines = ManifestLine.objects.filter(manifest=OuterRef("manifest_id")).filter(
-            waste_code_q(value, "waste_code__") | waste_code_q(value, "received_waste_code__")
+            Q(waste_code_id__in=codes) | Q(received_waste_code_id__in=codes)
         )
         return queryset.filter(Exists(lines))
 

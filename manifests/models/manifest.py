@@ -433,6 +433,9 @@ class ManifestAccess(models.Model):
     transports = models.BooleanField(default=False)
     status = models.CharField(max_length=20, choices=Status.choices)
     created_at = models.DateTimeField()
+    # The provinces of the generator and of the facility (codes), for the province filter of the lists.
+    province = models.PositiveSmallIntegerField(default=0)
+    facility_province = models.PositiveSmallIntegerField(default=0)
     has_discrepancy = models.BooleanField(default=False)
     has_rejection = models.BooleanField(default=False)
     overdue = models.BooleanField(default=False)
@@ -445,8 +448,9 @@ class ManifestAccess(models.Model):
         indexes = [
             # Every list (manifests.selectors.manifest_page): a scope's manifests, newest first, keyset-paged.
             models.Index(fields=["kind", "ref", "-created_at", "-manifest"], name="access_scope_recent"),
-            # The same, filtered by status (lists, the driver's and the facility's pages).
+            # The same, filtered by status (lists, the driver's and the facility's pages) or by province.
             models.Index(fields=["kind", "ref", "status", "-created_at", "-manifest"], name="access_scope_status_recent"),
+            models.Index(fields=["kind", "ref", "province", "-created_at", "-manifest"], name="access_scope_province_recent"),
             # Officials' oversight lists.
             models.Index(fields=["kind", "ref", "-created_at", "-manifest"], name="access_scope_discrepancy", condition=Q(has_discrepancy=True)),
             models.Index(fields=["kind", "ref", "-created_at", "-manifest"], name="access_scope_rejection", condition=Q(has_rejection=True)),

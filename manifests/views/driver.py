@@ -25,7 +25,7 @@ Role = Membership.Role
 TRANSPORT_ROLES = policy.TRANSPORT_ROLES
 TO_PICK_UP = (Status.SEALED, Status.READY)
 # Phones on slow networks: each section shows at most this many; the rest is reachable by number.
-SECTION_LIMIT = 50
+SECTION_LIMIT = 20
 
 
 def transporter_ids(user):

@@ -280,7 +280,7 @@ def test_the_list_paginates_and_its_query_count_does_not_grow_with_rows(client, 
     page = response.context["page"]
     assert response.context["count"] == 30 and len(page.items) == 25
     assert page.items[0].declared_kg == Decimal("103.00")
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(13):
         following = client.get(reverse("manifests:list"), {"after": page.next_cursor, "waste_code": "16", "counterpart": "Omega"})
     assert following.status_code == 200 and len(following.context["page"].items) == 5
 
