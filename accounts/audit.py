@@ -69,9 +69,13 @@ def _quantize(value, places):
 
 
 def _lock_head(chain):
-    """The chain's head row, locked for the rest of the transaction (created empty for a new chain)."""
-    AuditHead.objects.bulk_create([AuditHead(chain=chain)], ignore_conflicts=True)
-    return AuditHead.objects.select_for_update().get(chain=chain)
+    """The chain's head row, locked for the rest of the transaction (created empty for a new chain; two writers
+    starting the same chain at once both insert-or-ignore, then wait for each other on the lock)."""
+    head = AuditHead.objects.select_for_update().filter(chain=chain).first()
+    if head is None:
+        AuditHead.objects.bulk_create([AuditHead(chain=chain)], ignore_conflicts=True)
+        head = AuditHead.objects.select_for_update().get(chain=chain)
+    return head
 
 
 def record(chain, action, *, actor=None, organisation=None, role="", data=None, context=NO_CONTEXT):

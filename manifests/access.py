@@ -10,7 +10,7 @@ draft the parties, the provinces of the generator and the facility, and the coun
 from collections import Counter
 from dataclasses import dataclass
 
-from django.db.models import F
+from django.db import connection
 
 from .models import AccessCount, ManifestAccess, Status
 
@@ -75,21 +75,28 @@ def sync(manifest):
     existing = {(row.kind, row.ref): row for row in ManifestAccess.objects.filter(manifest=manifest)}
     delta = Counter()
     new_keys = _keys(values)
+    kept, reshaped = [], []
     for scope, row in existing.items():
-        old = {"status": row.status, **{flag: getattr(row, flag) for flag in FLAGS}}
+        old_keys = _keys({"status": row.status, **{flag: getattr(row, flag) for flag in FLAGS}})
         if scope not in wanted:
-            delta.update({(scope, key): -1 for key in _keys(old)})
+            for key in old_keys:
+                delta[(scope, key)] -= 1
             continue
         target = wanted[scope]
-        changed = {name: value for name, value in values.items() if getattr(row, name) != value}
         shape = {"site_id": target.site_id, "other_site_id": target.other_site_id, "transports": target.transports}
-        changed |= {name: value for name, value in shape.items() if getattr(row, name) != value}
-        if changed:
-            ManifestAccess.objects.filter(pk=row.pk).update(**changed)
-            for key in _keys(old):
+        if any(getattr(row, name) != value for name, value in shape.items()):
+            reshaped.append((row.pk, shape))
+        if any(getattr(row, name) != value for name, value in values.items()):
+            kept.append(row.pk)
+            for key in old_keys:
                 delta[(scope, key)] -= 1
             for key in new_keys:
                 delta[(scope, key)] += 1
+    # The values are the manifest's, the same on each of its rows: one UPDATE for all of them.
+    if kept:
+        ManifestAccess.objects.filter(pk__in=kept).update(**values)
+    for pk, shape in reshaped:  # only when the parties of a draft change
+        ManifestAccess.objects.filter(pk=pk).update(**shape)
     gone = [row.pk for scope, row in existing.items() if scope not in wanted]
     if gone:
         ManifestAccess.objects.filter(pk__in=gone).delete()
@@ -110,15 +117,29 @@ def sync(manifest):
 
 
 def _count(delta):
-    """Apply counter differences; a counter row is created at its first use. Rows are updated in a fixed
-    order so that two transactions moving the same counters cannot deadlock."""
-    for ((kind, ref), key), step in sorted(delta.items()):
-        if not step:
-            continue
-        updated = AccessCount.objects.filter(kind=kind, ref=ref, key=key).update(count=F("count") + step)
-        if not updated:
-            AccessCount.objects.bulk_create([AccessCount(kind=kind, ref=ref, key=key, count=0)], ignore_conflicts=True)
-            AccessCount.objects.filter(kind=kind, ref=ref, key=key).update(count=F("count") + step)
+    """Apply counter differences in at most two statements: an upsert adds the positive steps (a counter is
+    created at its first use), an UPDATE FROM a list of rows subtracts the others (their counters exist: the
+    row being left was counted). Rows come in a fixed order, so two transactions moving the same counters
+    cannot deadlock."""
+    steps = [(kind, ref, key, step) for ((kind, ref), key), step in sorted(delta.items()) if step]
+    table = AccessCount._meta.db_table
+    with connection.cursor() as cursor:
+        down = [step for step in steps if step[3] < 0]
+        if down:
+            rows = " UNION ALL ".join(["SELECT %s AS kind, %s AS ref, %s AS key, %s AS step"] * len(down))
+            cursor.execute(
+                f"UPDATE {table} SET count = {table}.count + d.step FROM ({rows}) AS d "
+                f"WHERE {table}.kind = d.kind AND {table}.ref = d.ref AND {table}.key = d.key",
+                [value for step in down for value in step],
+            )
+        up = [step for step in steps if step[3] > 0]
+        if up:
+            values = ", ".join(["(%s, %s, %s, %s)"] * len(up))
+            cursor.execute(
+                f"INSERT INTO {table} (kind, ref, key, count) VALUES {values} "
+                f"ON CONFLICT (kind, ref, key) DO UPDATE SET count = {table}.count + excluded.count",
+                [value for step in up for value in step],
+            )
 
 
 def rebuild():

@@ -1,0 +1,133 @@
+"""Sustained load: gunicorn with DEBUG off on PostgreSQL and Redis, 32 connections of wrk over a mix of every
+role's pages (home, lists, detail, PDF), on the synthetic data of bench_pages.py.
+
+    apt-get install -y wrk
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/hwms_pages REDIS_URL=redis://127.0.0.1:6379/1 \\
+        .venv/bin/python benchmarks/load.py [--connections 32] [--seconds 30] [--workers 4]
+
+What it does: reuses the personas of bench_pages.py (seed the database with bench_pages.py first), opens a
+session for each of them directly in the session store, writes a wrk Lua script that cycles through the mix
+of (page, session) pairs, starts gunicorn on 127.0.0.1, warms it up, runs wrk, and prints the requests per
+second, the latency percentiles (p50, p95, p99) and the non-2xx answers, then stops gunicorn. Traffic goes to
+127.0.0.1 only, bounded in time. Not a test: figures depend on the machine.
+"""
+
+import argparse
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PORT = 8077
+ENV = {
+    "SECRET_KEY": "load-test-secret-key-0123456789-abcdefghij",
+    "SITE_URL": f"http://127.0.0.1:{PORT}",
+    "EMAIL_HOST": "localhost",
+    "ALLOWED_HOSTS": "127.0.0.1,localhost",
+    "SECURE_SSL_REDIRECT": "0",
+    "SESSION_COOKIE_SECURE": "0",
+    "CSRF_COOKIE_SECURE": "0",
+}
+
+
+def sessions_and_paths():
+    """(path, session cookie) pairs: each persona's pages, as bench_pages.py lists them."""
+    sys.path.insert(0, str(ROOT))
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hwms.settings")
+    os.environ.update(ENV)
+    import django
+
+    django.setup()
+    from importlib import import_module
+
+    import bench_pages
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.utils.http import urlencode
+
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    mix = []
+    for name, (user, _count) in bench_pages.personas().items():
+        session = store()
+        session[SESSION_KEY] = str(user.pk)
+        session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+        session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+        session.create()
+        cookie = f"{settings.SESSION_COOKIE_NAME}={session.session_key}"
+        for page, url, params in bench_pages.pages_for(name, user):
+            if any(word in page for word in ("home", "manifest list", "detail", "PDF", "incoming", "pickups", "status filter", "discrepancies")):
+                mix.append((url + ("?" + urlencode(params) if params else ""), cookie))
+    return mix
+
+
+LUA = """
+local requests = {%s}
+local counter = 0
+request = function()
+  counter = counter + 1
+  local item = requests[(counter %% #requests) + 1]
+  return wrk.format("GET", item[1], {["Cookie"] = item[2], ["Host"] = "127.0.0.1"})
+end
+local failures = 0
+response = function(status, headers, body)
+  if status >= 300 then failures = failures + 1 end
+end
+done = function(summary, latency, requests)
+  io.write(string.format("p50_ms=%%.1f p95_ms=%%.1f p99_ms=%%.1f\\n", latency:percentile(50) / 1000, latency:percentile(95) / 1000, latency:percentile(99) / 1000))
+  io.write(string.format("non2xx=%%d\\n", summary.errors.status))
+end
+"""
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--seconds", type=int, default=30)
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=2, help="wrk threads")
+    args = parser.parse_args()
+    mix = sessions_and_paths()
+    entries = ",\n".join(f'{{"{path}", "{cookie}"}}' for path, cookie in mix)
+    script = tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False)
+    script.write(LUA % entries)
+    script.close()
+    env = {**os.environ, **ENV}
+    env.pop("DEBUG", None)
+    env.pop("HWMS_TESTING", None)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "hwms.wsgi:application", "--bind", f"127.0.0.1:{PORT}", "--workers", str(args.workers),
+         "--log-level", "warning"],
+        cwd=ROOT, env=env, start_new_session=True,
+    )
+    try:
+        for _ in range(60):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{PORT}/login/", timeout=2)
+                break
+            except Exception:  # noqa: BLE001 - not up yet
+                time.sleep(0.5)
+        print(f"{len(mix)} (page, session) pairs; gunicorn {args.workers} workers; {args.connections} connections, {args.seconds} s")
+        subprocess.run(["wrk", "-t", str(args.threads), "-c", str(args.connections), "-d", "5s", "-s", script.name, f"http://127.0.0.1:{PORT}"], capture_output=True)
+        run = subprocess.run(
+            ["wrk", "-t", str(args.threads), "-c", str(args.connections), "-d", f"{args.seconds}s", "-s", script.name, f"http://127.0.0.1:{PORT}"],
+            capture_output=True, text=True,
+        )
+        print(run.stdout)
+        rate = re.search(r"Requests/sec:\s+([\d.]+)", run.stdout)
+        if rate:
+            print(f"RESULT requests/s={rate.group(1)} " + " ".join(re.findall(r"p\d+_ms=[\d.]+|non2xx=\d+", run.stdout)))
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=20)
+        os.unlink(script.name)
+
+
+if __name__ == "__main__":
+    main()
