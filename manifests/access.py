@@ -142,11 +142,66 @@ def _count(delta):
             )
 
 
+ROWS_SQL = """
+INSERT INTO manifests_manifestaccess (manifest_id, kind, ref, site_id, other_site_id, transports, status, created_at,
+                                      province, facility_province, has_discrepancy, has_rejection, overdue)
+SELECT m.id, r.kind, r.ref, r.site_id, r.other_site_id, r.transports, m.status, m.created_at, m.province_id,
+       m.facility_province_id, m.has_discrepancy, m.has_rejection,
+       m.overdue_since IS NOT NULL AND m.status NOT IN ('completed', 'rejected', 'cancelled')
+FROM manifests_manifest m
+CROSS JOIN LATERAL (VALUES
+    -- desired_rows in SQL: a draft reaches only the organisation preparing it, through the preparing site.
+    (%(org)s, CASE WHEN m.status <> 'draft' OR m.prepared_by_id = m.generator_id THEN m.generator_id END,
+     m.generator_site_id,
+     CASE WHEN m.status <> 'draft' AND m.facility_id = m.generator_id THEN m.facility_site_id END,
+     m.status <> 'draft' AND m.transporter_id = m.generator_id),
+    (%(org)s, CASE WHEN m.facility_id <> m.generator_id AND (m.status <> 'draft' OR m.prepared_by_id = m.facility_id)
+                   THEN m.facility_id END,
+     m.facility_site_id, NULL, m.status <> 'draft' AND m.transporter_id = m.facility_id),
+    (%(org)s, CASE WHEN m.status <> 'draft' AND m.transporter_id NOT IN (m.generator_id, m.facility_id) THEN m.transporter_id END,
+     NULL, NULL, true),
+    (%(province)s, CASE WHEN m.status <> 'draft' THEN m.province_id END, NULL, NULL, false),
+    (%(province)s, CASE WHEN m.status <> 'draft' AND m.facility_province_id <> m.province_id THEN m.facility_province_id END,
+     NULL, NULL, false),
+    (%(country)s, CASE WHEN m.status <> 'draft' THEN 0 END, NULL, NULL, false)
+) AS r(kind, ref, site_id, other_site_id, transports)
+WHERE r.ref IS NOT NULL {where}
+"""
+
+COUNT_SQL = """
+INSERT INTO manifests_accesscount (kind, ref, key, count)
+SELECT kind, ref, status, count(*) FROM manifests_manifestaccess GROUP BY kind, ref, status
+UNION ALL SELECT kind, ref, 'discrepancy', count(*) FROM manifests_manifestaccess WHERE has_discrepancy GROUP BY kind, ref
+UNION ALL SELECT kind, ref, 'rejection', count(*) FROM manifests_manifestaccess WHERE has_rejection GROUP BY kind, ref
+UNION ALL SELECT kind, ref, 'overdue', count(*) FROM manifests_manifestaccess WHERE overdue GROUP BY kind, ref
+"""
+
+
+def insert_rows(where="", params=None):
+    """The access rows of the manifests matching `where` (SQL over `m`, PostgreSQL), written in one statement;
+    returns how many. For bulk loads; a running portal keeps the rows with sync()."""
+    kinds = {"org": Kind.ORGANISATION.value, "province": Kind.PROVINCE.value, "country": Kind.COUNTRY.value}
+    with connection.cursor() as cursor:
+        cursor.execute(ROWS_SQL.format(where=f"AND ({where})" if where else ""), {**kinds, **(params or {})})
+        return cursor.rowcount
+
+
+def recount():
+    """Every counter recomputed from the rows, in one statement."""
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM manifests_accesscount")
+        cursor.execute(COUNT_SQL)
+
+
 def rebuild():
-    """Recompute every access row and counter from the manifests (after a bulk load or to repair)."""
+    """Recompute every access row and counter from the manifests (after a bulk load, or to repair)."""
     from .models import Manifest
 
-    AccessCount.objects.all().delete()
     ManifestAccess.objects.all().delete()
+    if connection.vendor == "postgresql":
+        insert_rows()
+        recount()
+        return
+    AccessCount.objects.all().delete()
     for manifest in Manifest.objects.order_by("pk").iterator(chunk_size=2000):
         sync(manifest)

@@ -362,48 +362,10 @@ class Seeder:
             cursor.execute("DROP TABLE synthetic_plan, synthetic_map")
 
     def access_index(self):
-        """The access rows of the synthetic manifests, as manifests.access.desired_rows builds them, then every
-        counter recomputed from the rows."""
-        kinds = access.Kind
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"""
-                INSERT INTO manifests_manifestaccess (manifest_id, kind, ref, site_id, other_site_id, transports, status,
-                                                      created_at, province, facility_province, has_discrepancy, has_rejection, overdue)
-                SELECT m.id, r.kind, r.ref, r.site_id, NULL, r.transports, m.status, m.created_at, m.province_id,
-                       m.facility_province_id, m.has_discrepancy,
-                       m.has_rejection, m.overdue_since IS NOT NULL AND m.status NOT IN ('completed', 'rejected', 'cancelled')
-                FROM manifests_manifest m
-                JOIN accounts_user u ON u.id = m.created_by_id AND u.username = %s
-                CROSS JOIN LATERAL (VALUES
-                    ({kinds.ORGANISATION}, m.generator_id, m.generator_site_id, m.transporter_id = m.generator_id),
-                    ({kinds.ORGANISATION}, m.facility_id, m.facility_site_id, m.transporter_id = m.facility_id),
-                    ({kinds.ORGANISATION}, CASE WHEN m.transporter_id NOT IN (m.generator_id, m.facility_id) THEN m.transporter_id END, NULL, true),
-                    ({kinds.PROVINCE}, m.province_id, NULL, false),
-                    ({kinds.PROVINCE}, CASE WHEN m.facility_province_id <> m.province_id THEN m.facility_province_id END, NULL, false),
-                    ({kinds.COUNTRY}, 0, NULL, false)
-                ) AS r(kind, ref, site_id, transports)
-                WHERE r.ref IS NOT NULL
-                """,
-                [SYNTHETIC_USER],
-            )
-            self.out(f"{cursor.rowcount} access rows")
-        recount()
-
-
-def recount():
-    """Every counter of the access index, recomputed from its rows in one statement per key family."""
-    with connection.cursor() as cursor:
-        cursor.execute("DELETE FROM manifests_accesscount")
-        cursor.execute(
-            """
-            INSERT INTO manifests_accesscount (kind, ref, key, count)
-            SELECT kind, ref, status, count(*) FROM manifests_manifestaccess GROUP BY kind, ref, status
-            UNION ALL SELECT kind, ref, 'discrepancy', count(*) FROM manifests_manifestaccess WHERE has_discrepancy GROUP BY kind, ref
-            UNION ALL SELECT kind, ref, 'rejection', count(*) FROM manifests_manifestaccess WHERE has_rejection GROUP BY kind, ref
-            UNION ALL SELECT kind, ref, 'overdue', count(*) FROM manifests_manifestaccess WHERE overdue GROUP BY kind, ref
-            """
-        )
+        """The access rows of the synthetic manifests (manifests.access.insert_rows), then every counter."""
+        count = access.insert_rows("m.created_by_id = (SELECT id FROM accounts_user WHERE username = %(user)s)", {"user": SYNTHETIC_USER})
+        self.out(f"{count} access rows")
+        access.recount()
 
 
 def reset():
@@ -422,7 +384,7 @@ def reset():
         cursor.execute("DELETE FROM accounts_user WHERE username LIKE 'syn\\_%%'")
         cursor.execute(f"DELETE FROM accounts_site WHERE organisation_id IN ({orgs})")
         cursor.execute(f"DELETE FROM accounts_organisation WHERE id IN ({orgs})")
-        recount()
+        access.recount()
 
 
 def seed(manifests, years, seed_value, out=print, force=False):
