@@ -1,11 +1,11 @@
 """Reads for the accounts pages, always within the policy's scope."""
 
-from django.db.models import Count
+from django.db.models import Count, Q
 
 from gis.models import Province
 
 from . import policy
-from .models import Membership, Permit, Vehicle
+from .models import Membership, Permit, Site, Vehicle
 
 
 def provinces_for(user):
@@ -24,12 +24,15 @@ def home_summary(user):
     )
     summary = {"memberships": memberships, "scope": scope}
     if scope.is_official or scope.is_admin:
-        sites = policy.visible_sites(user)
+        # One pass over the sites for the three figures (no DISTINCT, no joins beyond the organisation).
+        sites = Site.objects.filter(policy.site_q(user)).aggregate(
+            site_count=Count("pk"),
+            facility_count=Count("pk", filter=Q(organisation__is_facility=True)),
+            generator_count=Count("pk", filter=Q(organisation__is_generator=True)),
+        )
         summary["official"] = {
             "organisation_count": policy.visible_organisations(user).count(),
-            "site_count": sites.count(),
-            "facility_count": sites.filter(organisation__is_facility=True).count(),
-            "generator_count": sites.filter(organisation__is_generator=True).count(),
+            **sites,
             "province": getattr(getattr(user, "jurisdiction", None), "province", None),
         }
     if any(role == Membership.Role.DRIVER for role in scope.roles.values()):

@@ -431,5 +431,6 @@ def seed(manifests, years, seed_value, out=print, force=False):
         seeder.manifests(seeder._arrays(by_kind), codes, methods)
         seeder.access_index()
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
+        # Statistics for the planner, and the visibility map for index-only scans (autovacuum would get there).
+        cursor.execute("ANALYZE" if connection.in_atomic_block else "VACUUM ANALYZE")  # VACUUM cannot run in a transaction
     return seeder

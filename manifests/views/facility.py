@@ -23,6 +23,7 @@ from .common import TransitionError, apply_transition_error, cursors, manifest_f
 
 Role = Membership.Role
 READ_ROLES = policy.FOLLOW_ROLES
+COUNT_CAP = 1_000
 COMING = (Status.READY, Status.IN_TRANSIT, Status.DELIVERED)
 PENDING = (Status.RECEIVED,)
 RECEIVABLE = (Status.IN_TRANSIT, Status.DELIVERED)
@@ -46,7 +47,8 @@ def incoming(request):
     )
     show = request.GET.get("show")
     show = show if show in ("coming", "pending") else "coming"
-    counts = {status: capped_count(rows.filter(status=status)) for status in COMING + PENDING}
+    # Exact up to a thousand per status: each row is checked against its manifest's facility site.
+    counts = {status: capped_count(rows.filter(status=status), COUNT_CAP) for status in COMING + PENDING}
     page = selectors.manifest_page(
         rows.filter(status__in=COMING if show == "coming" else PENDING), **cursors(request)
     )

@@ -41,7 +41,7 @@ from .common import (
     success,
 )
 
-FILTERED_COUNT_CAP = 1_000
+FILTERED_COUNT_CAP = 500
 
 
 # --- list ----------------------------------------------------------------------------------------------
@@ -55,7 +55,7 @@ def manifest_list(request):
     filtered = bool(request.GET.dict().keys() - {"after", "before"})
     page = selectors.manifest_page(filterset.qs, **cursors(request))
     if filtered:
-        # A filter on the manifest (a waste code, a party) is checked row by row: count a thousand at most.
+        # A filter on the manifest (a waste code, a party) is checked row by row: count 500 at most.
         count, capped = capped_count(filterset.qs, FILTERED_COUNT_CAP)
     else:
         count, capped = selectors.scope_total(request.user), False
