@@ -61,15 +61,17 @@ def scope_for(user):
     if jurisdiction is not None:
         scope.national = jurisdiction.province_id is None
         scope.province_id = jurisdiction.province_id
+    # One row per membership and site it is limited to (one query on every request, not two).
     memberships = (
-        Membership.objects.filter(user=user, organisation__active=True).select_related("organisation").prefetch_related("sites")
+        Membership.objects.filter(user=user, organisation__active=True).select_related("organisation").annotate(limited_to=F("sites"))
     )
+    limits = {}
     for membership in memberships:
         scope.roles[membership.organisation_id] = membership.role
         scope.organisations[membership.organisation_id] = membership.organisation
-        limited = frozenset(site.pk for site in membership.sites.all())
-        if limited:
-            scope.site_limits[membership.organisation_id] = limited
+        if membership.limited_to is not None:
+            limits.setdefault(membership.organisation_id, set()).add(membership.limited_to)
+    scope.site_limits = {org_id: frozenset(sites) for org_id, sites in limits.items()}
     user._hwms_scope = scope
     return scope
 

@@ -136,8 +136,12 @@ TEMPLATES = [
 
 # Database: SQLite unless DATABASE_URL is set (postgres://user:pass@host:5432/name).
 DATABASE_URL = env_str("DATABASE_URL")
+HWMS_LOCK_TIMEOUT_SECONDS = env_int("HWMS_LOCK_TIMEOUT_SECONDS", 5)
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))}
+    # No request waits longer than this for a row lock (a manifest being changed by someone else): set once per
+    # connection rather than by a statement in every transition.
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = f"-c lock_timeout={HWMS_LOCK_TIMEOUT_SECONDS * 1000}"
 else:
     DATABASES = {
         "default": {
@@ -283,7 +287,6 @@ HWMS_OVERDUE_DAYS = env_int("HWMS_OVERDUE_DAYS", 180)  # the old 6-month return 
 HWMS_SIGNATURE_CODE_MAX_ATTEMPTS = env_int("HWMS_SIGNATURE_CODE_MAX_ATTEMPTS", 5)
 HWMS_SIGNATURE_CODE_LOCK_MINUTES = env_int("HWMS_SIGNATURE_CODE_LOCK_MINUTES", 30)
 HWMS_VERIFY_TOKEN_MAX_AGE_DAYS = env_int("HWMS_VERIFY_TOKEN_MAX_AGE_DAYS", 30)
-HWMS_LOCK_TIMEOUT_SECONDS = env_int("HWMS_LOCK_TIMEOUT_SECONDS", 5)
 CELERY_BEAT_SCHEDULE = {
     "flag-overdue-manifests": {
         "task": "manifests.tasks.flag_overdue_manifests",

@@ -11,7 +11,9 @@ def _d(value):
 def manifest_content(manifest):
     """Plain, JSON-ready dict of everything a signature covers (parties, plan, lines, later steps)."""
     lines = []
-    for line in manifest.lines.all():
+    prefetched = "lines" in getattr(manifest, "_prefetched_objects_cache", {})
+    rows = manifest.lines.all() if prefetched else manifest.lines.select_related("waste_code", "received_waste_code", "treatment_method")
+    for line in rows:
         lines.append(
             {
                 "position": line.position,

@@ -18,19 +18,25 @@ def recipients(manifest, kind, organisation_ids, officials=False):
     """Active members of the organisations (within their site limits), and officials of the provinces."""
     roles = FOLLOWER_ROLES + ((Membership.Role.DRIVER,) if kind in DRIVER_KINDS else ())
     party_site = {manifest.generator_id: manifest.generator_site_id, manifest.facility_id: manifest.facility_site_id}
-    memberships = Membership.objects.filter(
-        organisation_id__in=organisation_ids, role__in=roles, user__is_active=True
-    ).prefetch_related("sites")
+    # One row per membership and site it is limited to.
+    memberships = Membership.objects.filter(organisation_id__in=organisation_ids, role__in=roles, user__is_active=True).values_list(
+        "pk", "organisation_id", "user_id", "sites"
+    )
+    limits, members = {}, {}
+    for membership_id, org_id, user_id, site_id in memberships:
+        members[membership_id] = (org_id, user_id)
+        if site_id is not None:
+            limits.setdefault(membership_id, set()).add(site_id)
     users = set()
-    for membership in memberships:
-        limited = {site.pk for site in membership.sites.all()}
-        site = party_site.get(membership.organisation_id)
+    for membership_id, (org_id, user_id) in members.items():
+        limited = limits.get(membership_id)
+        site = party_site.get(org_id)
         # A member limited to other sites of the organisation does not see this manifest: no notice either.
         if limited and site is not None and site not in limited:
             continue
-        users.add(membership.user_id)
+        users.add(user_id)
     if officials:
-        provinces = {manifest.province_id, manifest.facility_site.province_id}
+        provinces = {manifest.province_id, manifest.facility_province_id}
         users |= set(Jurisdiction.objects.filter(province_id__in=provinces, user__is_active=True).values_list("user_id", flat=True))
     return sorted(users)
 
