@@ -72,22 +72,23 @@ def sync(manifest):
         "overdue": _is_overdue(manifest),
     }
     wanted = {(row.kind, row.ref): row for row in desired_rows(manifest)}
-    existing = {(row.kind, row.ref): row for row in ManifestAccess.objects.filter(manifest=manifest)}
+    columns = ("pk", "kind", "ref", "site_id", "other_site_id", "transports", *values)
+    existing = {(row["kind"], row["ref"]): row for row in ManifestAccess.objects.filter(manifest=manifest).values(*columns)}
     delta = Counter()
     new_keys = _keys(values)
     kept, reshaped = [], []
     for scope, row in existing.items():
-        old_keys = _keys({"status": row.status, **{flag: getattr(row, flag) for flag in FLAGS}})
+        old_keys = _keys(row)
         if scope not in wanted:
             for key in old_keys:
                 delta[(scope, key)] -= 1
             continue
         target = wanted[scope]
         shape = {"site_id": target.site_id, "other_site_id": target.other_site_id, "transports": target.transports}
-        if any(getattr(row, name) != value for name, value in shape.items()):
-            reshaped.append((row.pk, shape))
-        if any(getattr(row, name) != value for name, value in values.items()):
-            kept.append(row.pk)
+        if any(row[name] != value for name, value in shape.items()):
+            reshaped.append((row["pk"], shape))
+        if any(row[name] != value for name, value in values.items()):
+            kept.append(row["pk"])
             for key in old_keys:
                 delta[(scope, key)] -= 1
             for key in new_keys:
@@ -97,7 +98,7 @@ def sync(manifest):
         ManifestAccess.objects.filter(pk__in=kept).update(**values)
     for pk, shape in reshaped:  # only when the parties of a draft change
         ManifestAccess.objects.filter(pk=pk).update(**shape)
-    gone = [row.pk for scope, row in existing.items() if scope not in wanted]
+    gone = [row["pk"] for scope, row in existing.items() if scope not in wanted]
     if gone:
         ManifestAccess.objects.filter(pk__in=gone).delete()
     added = [

@@ -79,8 +79,9 @@ def _lock(manifest):
     try:
         # FOR NO KEY UPDATE: transitions serialise on it, while rows that merely reference the manifest (lines,
         # notifications, idempotency keys) are still checked at commit without waiting. The row alone: a join of
-        # eight tables costs more to plan than to run; the parties come in one more query.
-        locked = Manifest.objects.select_for_update(no_key=True).get(pk=manifest.pk)
+        # eight tables costs more to plan than to run; the parties come in one more query, the permit and the
+        # vehicle (checked and hashed by most transitions) with the row.
+        locked = Manifest.objects.select_for_update(of=("self",), no_key=True).select_related("permit", "vehicle").get(pk=manifest.pk)
     except OperationalError as exc:
         raise TransitionError(_("Someone else is updating this manifest right now. Please try again in a moment.")) from exc
     parties = Organisation.objects.in_bulk({locked.generator_id, locked.facility_id, locked.transporter_id})
@@ -203,8 +204,8 @@ def create_draft(actor, *, generator_site, facility_site, permit, transporter, p
         created_by=actor,
     )
     _write_lines(manifest, lines)
-    access.sync(manifest)
     _record(manifest, "created", actor, preparer, role, {"number": manifest.number, "lines": len(lines)}, context)
+    access.sync(manifest)  # last: the counters' row locks are held only until the commit
     return manifest
 
 
@@ -223,8 +224,8 @@ def update_draft(actor, manifest, *, generator_site, facility_site, permit, tran
     manifest.planned_pickup_date, manifest.note = planned_pickup_date, note
     manifest.save()
     _write_lines(manifest, lines)
-    access.sync(manifest)
     _record(manifest, "draft.saved", actor, preparer, policy.role_in(actor, preparer), {"lines": len(lines)}, context)
+    access.sync(manifest)  # last: the counters' row locks are held only until the commit
     return manifest
 
 
@@ -266,9 +267,9 @@ def seal(actor, manifest, context=audit.NO_CONTEXT):
     _check_ready(manifest)
     manifest.status = Status.SEALED
     manifest.save(update_fields=["status", "updated_at"])
-    access.sync(manifest)
     _record(manifest, "sealed", actor, preparer, policy.role_in(actor, preparer), {}, context)
     notifications.notify(manifest, notifications.Kind.AWAITING_SIGNATURE, [manifest.generator_id])
+    access.sync(manifest)  # last: the counters' row locks are held only until the commit
     return manifest
 
 
@@ -290,9 +291,9 @@ def sign(actor, manifest, password, context=audit.NO_CONTEXT):
     _sign_as_generator(manifest, actor, "password", timezone.now())
     manifest.status = Status.READY
     manifest.save()
-    access.sync(manifest)
     _record(manifest, "signed", actor, generator, policy.role_in(actor, generator), {"content_hash": manifest.content_hash}, context)
     notifications.notify(manifest, notifications.Kind.READY, [manifest.transporter_id, manifest.facility_id])
+    access.sync(manifest)  # last: the counters' row locks are held only until the commit
     return manifest
 
 
@@ -307,10 +308,10 @@ def cancel(actor, manifest, reason, context=audit.NO_CONTEXT):
     manifest.cancelled_at = timezone.now()
     manifest.cancel_reason = reason.strip()
     manifest.save()
-    access.sync(manifest)
     _record(manifest, "cancelled", actor, organisation, policy.role_in(actor, organisation), {"reason": manifest.cancel_reason}, context)
     if was_visible_to_others:
         notifications.notify(manifest, notifications.Kind.CANCELLED, [manifest.transporter_id, manifest.facility_id])
+    access.sync(manifest)  # last: the counters' row locks are held only until the commit
     return manifest
 
 
@@ -429,7 +430,6 @@ def _pickup(actor, manifest, vehicle, quantities, latitude, longitude, accuracy_
     manifest.vehicle, manifest.driver, manifest.picked_up_at = vehicle, actor, now
     manifest.pickup_latitude, manifest.pickup_longitude, manifest.pickup_accuracy_m = latitude, longitude, accuracy_m
     manifest.save()
-    access.sync(manifest)
     _snapshot(manifest, "picked_up")
     _record(
         manifest,
@@ -441,6 +441,7 @@ def _pickup(actor, manifest, vehicle, quantities, latitude, longitude, accuracy_
         audit.RequestContext(context.ip, context.user_agent, latitude, longitude, accuracy_m),
     )
     notifications.notify(manifest, notifications.Kind.PICKED_UP, [manifest.generator_id, manifest.facility_id])
+    access.sync(manifest)  # last: the counters' row locks are held only until the commit
     return manifest
 
 
@@ -453,10 +454,10 @@ def deliver(actor, manifest, *, latitude=None, longitude=None, accuracy_m=None, 
     manifest.status = Status.DELIVERED
     manifest.delivered_at = timezone.now()
     manifest.save(update_fields=["status", "delivered_at", "updated_at"])
-    access.sync(manifest)
     _record(
         manifest, "delivered", actor, transporter, role, {}, audit.RequestContext(context.ip, context.user_agent, latitude, longitude, accuracy_m)
     )
+    access.sync(manifest)  # last: the counters' row locks are held only until the commit
     return manifest
 
 
@@ -488,10 +489,10 @@ def receive(actor, manifest, *, lines, refuse_reason="", context=audit.NO_CONTEX
         manifest.received_by, manifest.received_at = actor, now
         manifest.has_rejection = True
         manifest.save()
-        access.sync(manifest)
         _snapshot(manifest, "rejected")
         _record(manifest, "rejected", actor, manifest.facility, role, {"reason": manifest.rejection_reason}, context)
         notifications.notify(manifest, notifications.Kind.REJECTED, [manifest.generator_id, manifest.transporter_id], officials=True)
+        access.sync(manifest)  # last: the counters' row locks are held only until the commit
         return manifest
 
     errors = {}
@@ -537,7 +538,6 @@ def receive(actor, manifest, *, lines, refuse_reason="", context=audit.NO_CONTEX
         manifest.status = Status.RECEIVED
     manifest.has_rejection = any(line.rejected for line in manifest_lines)
     manifest.save()
-    access.sync(manifest)
     _snapshot(manifest, "received")
     summary = {
         str(line.position): {
@@ -554,6 +554,7 @@ def receive(actor, manifest, *, lines, refuse_reason="", context=audit.NO_CONTEX
         notifications.notify(manifest, notifications.Kind.REJECTED, recipients, officials=True)
     if manifest.has_discrepancy:
         notifications.notify(manifest, notifications.Kind.DISCREPANCY, recipients, officials=True)
+    access.sync(manifest)  # last: the counters' row locks are held only until the commit
     return manifest
 
 
@@ -608,10 +609,10 @@ def treat(actor, manifest, *, lines, context=audit.NO_CONTEXT):
         manifest.status = Status.COMPLETED
         manifest.completed_at = timezone.now()
         manifest.save()
-        access.sync(manifest)
         _snapshot(manifest, "completed")
         _record(manifest, "completed", actor, manifest.facility, role, {}, context)
         notifications.notify(manifest, notifications.Kind.COMPLETED, [manifest.generator_id, manifest.transporter_id])
+    access.sync(manifest)  # last: the counters' row locks are held only until the commit
     return manifest
 
 
