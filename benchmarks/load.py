@@ -5,7 +5,7 @@ role's pages (home, lists, detail, PDF), on the synthetic data of bench_pages.py
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/hwms_pages REDIS_URL=redis://127.0.0.1:6379/1 \\
         .venv/bin/python benchmarks/load.py [--connections 32] [--seconds 30] [--workers 4]
 
-What it does: reuses the personas of bench_pages.py (seed the database with bench_pages.py first), opens a
+What it does: collects the static files, reuses the personas of bench_pages.py (seed the database with bench_pages.py first), opens a
 session for each of them directly in the session store, writes a wrk Lua script that cycles through the mix
 of (page, session) pairs, starts gunicorn on 127.0.0.1, warms it up, runs wrk, and prints the requests per
 second, the latency percentiles (p50, p95, p99) and the non-2xx answers, then stops gunicorn. Traffic goes to
@@ -101,6 +101,8 @@ def main():
     env = {**os.environ, **ENV}
     env.pop("DEBUG", None)
     env.pop("HWMS_TESTING", None)
+    # Production serves hashed static files (whitenoise): collect them first.
+    subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "hwms.wsgi:application", "--bind", f"127.0.0.1:{PORT}", "--workers", str(args.workers),
          "--log-level", "warning"],
