@@ -59,10 +59,9 @@ def _keys(values):
     return keys
 
 
-def sync(manifest):
-    """Bring the manifest's access rows and the counters to its current state. Call inside the transaction
-    that changed it, after saving it."""
-    values = {
+def state(manifest):
+    """What a manifest's rows copy, as it stands (taken when it is locked, to move the rows without reading them)."""
+    return {
         "status": manifest.status,
         "created_at": manifest.created_at,
         "province": manifest.province_id,
@@ -71,6 +70,19 @@ def sync(manifest):
         "has_rejection": manifest.has_rejection,
         "overdue": _is_overdue(manifest),
     }
+
+
+def sync(manifest, before=None):
+    """Bring the manifest's access rows and the counters to its current state. Call inside the transaction
+    that changed it, after saving it.
+
+    `before`: its state when it was locked. Past the draft the scopes of a manifest no longer change, so its
+    rows are then moved with one UPDATE without being read first.
+    """
+    before = before or getattr(manifest, "_access_before", None)
+    if before is not None and before["status"] != Status.DRAFT and manifest.status != Status.DRAFT:
+        return _move(manifest, before)
+    values = state(manifest)
     wanted = {(row.kind, row.ref): row for row in desired_rows(manifest)}
     columns = ("pk", "kind", "ref", "site_id", "other_site_id", "transports", *values)
     existing = {(row["kind"], row["ref"]): row for row in ManifestAccess.objects.filter(manifest=manifest).values(*columns)}
@@ -114,6 +126,20 @@ def sync(manifest):
         for row in added:
             for key in new_keys:
                 delta[((row.kind, row.ref), key)] += 1
+    _count(delta)
+
+
+def _move(manifest, before):
+    values = state(manifest)
+    if values == before:
+        return
+    ManifestAccess.objects.filter(manifest=manifest).update(**values)
+    delta = Counter()
+    for row in desired_rows(manifest):
+        for key in _keys(before):
+            delta[((row.kind, row.ref), key)] -= 1
+        for key in _keys(values):
+            delta[((row.kind, row.ref), key)] += 1
     _count(delta)
 
 
