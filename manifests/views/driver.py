@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts import policy
 from accounts.models import Membership
+from common.pagination import capped_count
 
 from .. import selectors, services
 from ..forms_transport import DeliverForm, PickupForm
@@ -26,6 +27,7 @@ TRANSPORT_ROLES = policy.TRANSPORT_ROLES
 TO_PICK_UP = (Status.SEALED, Status.READY)
 # Phones on slow networks: each section shows at most this many; the rest is reachable by number.
 SECTION_LIMIT = 20
+COUNT_CAP = 1_000
 
 
 def transporter_ids(user):
@@ -59,8 +61,11 @@ def driver_list(request):
     }
     context = {name: list(queryset[: SECTION_LIMIT + 1]) for name, queryset in sections.items()}
     truncated = any(len(items) > SECTION_LIMIT for items in context.values())
+    # The badges count every manifest of a section (up to a thousand), not only the ones listed.
+    counts = {name: capped_count(queryset, COUNT_CAP) for name, queryset in sections.items()}
     context = {name: items[:SECTION_LIMIT] for name, items in context.items()}
     context.update(
+        counts=counts,
         is_transporter=bool(transporter_ids(request.user)),
         truncated=truncated,
         limit=SECTION_LIMIT,
