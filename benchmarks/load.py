@@ -92,6 +92,7 @@ def main():
     parser.add_argument("--seconds", type=int, default=30)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
+    parser.add_argument("--worker-threads", type=int, default=1, help="gunicorn threads per worker (gthread when > 1)")
     args = parser.parse_args()
     mix = sessions_and_paths()
     entries = ",\n".join(f'{{"{path}", "{cookie}"}}' for path, cookie in mix)
@@ -105,7 +106,7 @@ def main():
     subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "hwms.wsgi:application", "--bind", f"127.0.0.1:{PORT}", "--workers", str(args.workers),
-         "--log-level", "warning"],
+         "--threads", str(args.worker_threads), "--log-level", "warning"],
         cwd=ROOT, env=env, start_new_session=True,
     )
     try:
@@ -115,7 +116,7 @@ def main():
                 break
             except Exception:  # noqa: BLE001 - not up yet
                 time.sleep(0.5)
-        print(f"{len(mix)} (page, session) pairs; gunicorn {args.workers} workers; {args.connections} connections, {args.seconds} s")
+        print(f"{len(mix)} (page, session) pairs; gunicorn {args.workers} workers x {args.worker_threads} threads; {args.connections} connections, {args.seconds} s")
         subprocess.run(["wrk", "-t", str(args.threads), "-c", str(args.connections), "-d", "5s", "-s", script.name, f"http://127.0.0.1:{PORT}"], capture_output=True)
         run = subprocess.run(
             ["wrk", "-t", str(args.threads), "-c", str(args.connections), "-d", f"{args.seconds}s", "-s", script.name, f"http://127.0.0.1:{PORT}"],
