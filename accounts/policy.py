@@ -57,7 +57,11 @@ def scope_for(user):
     if cached is not None:
         return cached
     scope = Scope(is_admin=user.is_staff or user.is_superuser)
-    jurisdiction = Jurisdiction.objects.filter(user=user).first()
+    try:
+        # Loaded with the user by accounts.backends.PortalBackend; otherwise one query, cached on the user.
+        jurisdiction = user.jurisdiction
+    except Jurisdiction.DoesNotExist:
+        jurisdiction = None
     if jurisdiction is not None:
         scope.national = jurisdiction.province_id is None
         scope.province_id = jurisdiction.province_id

@@ -57,7 +57,7 @@ def sessions_and_paths():
     for name, (user, _count) in bench_pages.personas().items():
         session = store()
         session[SESSION_KEY] = str(user.pk)
-        session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+        session[BACKEND_SESSION_KEY] = "accounts.backends.PortalBackend"
         session[HASH_SESSION_KEY] = user.get_session_auth_hash()
         session.create()
         cookie = f"{settings.SESSION_COOKIE_NAME}={session.session_key}"
