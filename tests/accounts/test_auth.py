@@ -144,3 +144,16 @@ def test_make_run_points_qr_codes_and_links_at_the_port_it_serves():
     commands = [line for line in dry_run.stdout.splitlines() if "manage.py" in line]
     assert commands and all("SITE_URL=http://127.0.0.1:8101" in line for line in commands)
     assert any("runserver 127.0.0.1:8101" in line for line in commands)
+
+
+@pytest.mark.django_db
+def test_the_user_comes_with_their_jurisdiction_in_one_query(client, world):
+    """The access policy reads the jurisdiction on every request: it is loaded with the user."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(world.hanoi_official)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/").status_code == 200
+    assert not [q["sql"] for q in queries.captured_queries if q["sql"].lstrip().startswith('SELECT "accounts_jurisdiction"')]
+    assert any("accounts_jurisdiction" in q["sql"] and "accounts_user" in q["sql"] for q in queries.captured_queries)
