@@ -188,17 +188,16 @@ class Seeder:
     # --- manifests and lines (SQL) ------------------------------------------------------------------------
 
     def _arrays(self, by_kind):
-        def first_sites(orgs):
-            site_of = {}
-            for site_id, org_id, province_id in Site.objects.filter(organisation__in=orgs).order_by("pk").values_list("pk", "organisation_id", "province_id"):
-                site_of.setdefault(org_id, (site_id, province_id))
-            return site_of
+        def sites_by_org(orgs):
+            sites = {}
+            rows = Site.objects.filter(organisation__in=orgs).order_by("pk").values_list("pk", "organisation_id", "province_id")
+            for site_id, org_id, province_id in rows:
+                sites.setdefault(org_id, []).append((site_id, province_id))
+            return sites
 
         generators, facilities, transporters = by_kind["g"], by_kind["f"], by_kind["t"]
-        gen_sites = {}
-        for site_id, org_id, province_id in Site.objects.filter(organisation__in=generators).order_by("pk").values_list("pk", "organisation_id", "province_id"):
-            gen_sites.setdefault(org_id, []).append((site_id, province_id))
-        fac_site = first_sites(facilities)
+        gen_sites = sites_by_org(generators)
+        fac_site = {org_id: sites[0] for org_id, sites in sites_by_org(facilities).items()}
         permits = dict(Permit.objects.filter(site__organisation__in=facilities).values_list("site_id", "pk"))
         people = dict(User.objects.filter(username__startswith="syn_").values_list("username", "pk"))
         vehicles = {}

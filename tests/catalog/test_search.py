@@ -60,7 +60,7 @@ def test_a_name_stored_in_the_old_spelling_is_found_by_the_new_one(catalog):
     assert "17 02 03" in codes("thủy tinh") and "17 02 03" in codes("thuỷ tinh")
 
 
-def test_the_draft_forms_code_search_uses_the_same_search(client, catalog, django_user_model):
+def test_the_draft_forms_code_search_uses_the_same_search(client, catalog):
     from tests.factories import MembershipFactory, OrganisationFactory, SiteFactory, UserFactory
 
     user = UserFactory(username="clerk")
