@@ -133,6 +133,8 @@ class Membership(models.Model):
         Organisation, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("organisation")
     )
     role = models.CharField(_("role"), max_length=10, choices=Role.choices, default=Role.MEMBER)
+    # Printed in the signature blocks of the manifest copy: the law names a person and their position.
+    position = models.CharField(_("position"), max_length=100, blank=True, help_text=_("For example: Head of the environment department."))
     sites = models.ManyToManyField(
         Site,
         blank=True,
@@ -203,6 +205,12 @@ class Permit(models.Model):
     yearly_capacity_kg = models.DecimalField(
         _("yearly capacity (kg)"), max_digits=14, decimal_places=2, validators=[MinValueValidator(0)]
     )
+    # Decree 08/2022: hazardous waste travels in the generator's own vehicles or in those of a licensed facility
+    # whose permit covers the transport and lists each vehicle.
+    covers_transport = models.BooleanField(_("covers hazardous waste transport"), default=False)
+    vehicles = models.ManyToManyField(
+        "Vehicle", blank=True, related_name="permits", verbose_name=_("vehicles listed on the permit")
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
@@ -222,8 +230,11 @@ class Permit(models.Model):
         errors = {}
         if self.valid_from and self.valid_until and self.valid_until < self.valid_from:
             errors["valid_until"] = _("The expiry date must be after the start of validity.")
-        if self.site_id and not self.site.organisation.is_facility:
-            errors["site"] = _("A treatment permit can only be issued for a site of a hazardous waste treatment facility.")
+        organisation = self.site.organisation if self.site_id else None
+        if organisation and not (organisation.is_facility or (organisation.is_transporter and self.covers_transport)):
+            errors["site"] = _(
+                "A permit is issued for a site of a hazardous waste treatment facility, or of a transporter when it covers transport."
+            )
         if errors:
             raise ValidationError(errors)
 
@@ -242,6 +253,14 @@ class Permit(models.Model):
     def is_valid_on(self, day=None):
         day = day or timezone.localdate()
         return self.valid_from <= day <= self.valid_until
+
+    @classmethod
+    def transport_permits(cls, organisation_id, day=None):
+        """The organisation's permits in force on the day that cover hazardous waste transport."""
+        day = day or timezone.localdate()
+        return cls.objects.filter(
+            site__organisation_id=organisation_id, covers_transport=True, valid_from__lte=day, valid_until__gte=day
+        )
 
 
 class Vehicle(models.Model):

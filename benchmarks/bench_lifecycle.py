@@ -215,9 +215,9 @@ def lifecycle(ref, index, line_count, timings, queries):
     received = {line.pk: {"received_quantity_kg": line.quantity_kg} for line in lines}
     if index % 10 == 0:  # one in ten arrives short: a discrepancy, with notifications to officials
         received[lines[0].pk] = {"received_quantity_kg": lines[0].quantity_kg * Decimal("0.8"), "comment": "Thiếu khi cân"}
-    m = timed("receive", fred, lambda: services.receive(fred, m, lines=received))
+    m = timed("receive", fred, lambda: services.receive(fred, m, password=ref["password"], lines=received))
     treated = {line.pk: {"treatment_method": ref["incineration"], "treated_on": today} for line in lines}
-    m = timed("treat", fred, lambda: services.treat(fred, m, lines=treated))
+    m = timed("treat", fred, lambda: services.treat(fred, m, password=ref["password"], lines=treated))
     assert m.status == "completed", m.status
 
 

@@ -113,10 +113,10 @@ def build_manifest():
     m = services.deliver(dan, m)
     received = {ln.pk: {"received_quantity_kg": ln.quantity_kg} for ln in lines}
     received[lines[2].pk] = {"received_quantity_kg": Decimal(3100), "comment": "Thiếu 300 kg so với khai báo (bùn đã lắng nước)"}
-    m = services.receive(fred, m, lines=received)
+    m = services.receive(fred, m, password=factories.PASSWORD, lines=received)
     today = timezone.localdate()
     methods = [incineration, recycling, incineration]
-    m = services.treat(fred, m, lines={ln.pk: {"treatment_method": methods[i], "treated_on": today} for i, ln in enumerate(lines)})
+    m = services.treat(fred, m, password=factories.PASSWORD, lines={ln.pk: {"treatment_method": methods[i], "treated_on": today} for i, ln in enumerate(lines)})
     return m.pk, alice
 
 

@@ -58,6 +58,9 @@ class HazardProperty(BilingualName):
 
 
 class TreatmentMethod(BilingualName):
+    # "Khác" (other): whoever chooses it writes which method in words.
+    OTHER = "Khác"
+
     code = models.CharField(_("code"), max_length=10, unique=True)
     order = models.PositiveSmallIntegerField(_("order"), default=0)
 
@@ -65,6 +68,10 @@ class TreatmentMethod(BilingualName):
         ordering = ["order", "code"]
         verbose_name = _("treatment method")
         verbose_name_plural = _("treatment methods")
+
+    @property
+    def is_other(self):
+        return self.code == self.OTHER
 
 
 class CatalogVersion(models.Model):
@@ -88,6 +95,10 @@ class WasteCodeQuerySet(models.QuerySet):
         on_date = on_date or timezone.localdate()
         version = CatalogVersion.objects.filter(effective_date__lte=on_date).order_by("-effective_date", "-id").first()
         return self.filter(version=version, active=True) if version else self.none()
+
+    def for_manifest(self, on_date=None):
+        """The current codes a hazardous-waste manifest may carry: not the ordinary industrial waste (TT) ones."""
+        return self.current(on_date).exclude(class_marker=WasteCode.ClassMarker.ORDINARY)
 
 
 class WasteCode(BilingualName):
@@ -131,6 +142,14 @@ class WasteCode(BilingualName):
         if kwargs.get("update_fields") is not None:
             kwargs["update_fields"] = {*kwargs["update_fields"], "search_text"}
         super().save(*args, **kwargs)
+
+    @property
+    def is_ordinary(self):
+        return self.class_marker == self.ClassMarker.ORDINARY
+
+    def ordinary_refusal(self):
+        """Why an ordinary industrial waste code (TT) is refused on a hazardous-waste manifest."""
+        return _("%(code)s is ordinary industrial waste (TT): it is not declared on a hazardous waste manifest.") % {"code": self.code}
 
     @property
     def effective_date(self):

@@ -23,5 +23,5 @@ def waste_code_q(query, path=""):
 
 def search_waste_codes(query, limit=20):
     """Codes of the current catalog version matching a code prefix or every word of the query, by code."""
-    codes = WasteCode.objects.current().order_by("code")
+    codes = WasteCode.objects.for_manifest().order_by("code")
     return codes.filter(waste_code_q(query))[:limit]

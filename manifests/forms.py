@@ -107,6 +107,8 @@ class WasteCodeField(forms.CharField):
         if not text:
             return None
         code = WasteCode.objects.current().filter(code=text).first()
+        if code is not None and code.is_ordinary:
+            raise forms.ValidationError(code.ordinary_refusal(), code="ordinary")
         if code is None:
             raise forms.ValidationError(
                 _("%(code)s is not a waste code of the current catalog. Type the code, e.g. 17 02 03, or search by name.") % {"code": text},
@@ -218,7 +220,7 @@ def line_initial(lines):
 
 def waste_code_suggestions():
     """The whole current catalog for the suggestions list when it is small; otherwise the search fills it."""
-    codes = WasteCode.objects.current().order_by("code")
+    codes = WasteCode.objects.for_manifest().order_by("code")
     return list(codes[: WASTE_CODE_LIST_LIMIT + 1]) if codes.count() <= WASTE_CODE_LIST_LIMIT else []
 
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.formats import localize
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Vehicle
+from accounts.models import Permit, User, Vehicle
 from catalog.models import WasteCode
 
 from .models import Status
@@ -84,16 +84,29 @@ def line_label(line):
     return f"{line.position}. {line.waste_code.code} – {line.description}"
 
 
+class PasswordSignatureForm(forms.Form):
+    """A signature at the facility: the named person re-enters their password."""
+
+    password = forms.CharField(
+        label=_("Your password (signature)"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        help_text=_("Re-enter your password: the record names you as the person who signed."),
+    )
+
+
 class PickupForm(PositionForm):
-    """The driver confirms the pickup: vehicle, quantity per line at the gate, and the generator's code
-    when nobody signed ahead."""
+    """The driver confirms the pickup: vehicle, quantity per line at the gate, and — when nobody signed ahead —
+    the name of the generator's person handing over and their personal handover confirmation code."""
 
     vehicle = forms.ModelChoiceField(label=_("Vehicle"), queryset=Vehicle.objects.none(), empty_label=_("Choose the vehicle"))
 
-    def __init__(self, *args, manifest, lines, **kwargs):
+    def __init__(self, *args, manifest, lines, signers=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.manifest, self.lines = manifest, lines
         vehicles = Vehicle.objects.filter(organisation_id=manifest.transporter_id, active=True).order_by("plate")
+        if manifest.transporter_id != manifest.generator_id:  # a licensed transporter: the vehicles its permits list
+            vehicles = vehicles.filter(permits__in=Permit.transport_permits(manifest.transporter_id)).distinct()
         self.fields["vehicle"].queryset = vehicles
         if len(vehicles) == 1:
             self.fields["vehicle"].initial = vehicles[0].pk
@@ -104,17 +117,27 @@ class PickupForm(PositionForm):
                 initial=line.pickup_quantity_kg or line.quantity_kg,
                 help_text=_("Declared: %(quantity)s kg") % {"quantity": localize(line.quantity_kg)},
             )
-        if self.needs_signature_code:
-            self.fields["signature_code"] = forms.CharField(
-                label=_("Generator's signature code"),
+        if self.needs_handover_code:
+            self.fields["handover_by"] = forms.ModelChoiceField(
+                label=_("Person handing the waste over"),
+                queryset=User.objects.filter(pk__in=[m.user_id for m in signers]),
+                empty_label=_("Choose your name"),
+                help_text=_("The generator has not signed yet: the person of the generator at the gate chooses their name."),
+            )
+            positions = {m.user_id: m.position for m in signers}
+            self.fields["handover_by"].label_from_instance = lambda user: " · ".join(
+                part for part in (user.display_name, positions.get(user.pk)) if part
+            )
+            self.fields["handover_code"] = forms.CharField(
+                label=_("Handover confirmation code"),
                 max_length=20,
-                help_text=_("The generator has not signed yet: a person of the generator types the company's code here."),
+                help_text=_("That person types their own handover confirmation code."),
                 widget=forms.PasswordInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
             )
-        self.order_fields(["vehicle", *[f"line_{line.pk}" for line in lines], "signature_code"])
+        self.order_fields(["vehicle", *[f"line_{line.pk}" for line in lines], "handover_by", "handover_code"])
 
     @property
-    def needs_signature_code(self):
+    def needs_handover_code(self):
         return self.manifest.status == Status.SEALED and self.manifest.generator_signed_at is None
 
     @property
@@ -126,7 +149,7 @@ class DeliverForm(PositionForm):
     """The driver confirms the delivery at the facility; position and idempotency key only."""
 
 
-class RefuseForm(forms.Form):
+class RefuseForm(PasswordSignatureForm):
     refuse_reason = forms.CharField(
         label=_("Reason for refusing the whole shipment"),
         max_length=2000,
@@ -184,15 +207,16 @@ class _PerLineForm(forms.Form):
                 self.line_errors.setdefault(line.pk, []).append(message)
 
 
-class ReceiveForm(_PerLineForm):
-    """Per line: received quantity, received waste code, discrepancy comment, rejection and its reason."""
+class ReceiveForm(PasswordSignatureForm, _PerLineForm):
+    """Per line: received quantity, received waste code, discrepancy comment, rejection and its reason; signed
+    with the receiver's password."""
 
     per_line = ("quantity", "code", "comment", "rejected", "rejection_reason")
 
     def __init__(self, *args, manifest, lines, **kwargs):
         super().__init__(*args, **kwargs)
         self.manifest, self.lines, self.line_errors = manifest, lines, {}
-        current = WasteCode.objects.current()
+        current = WasteCode.objects.for_manifest()
         for line in lines:
             codes = (current | WasteCode.objects.filter(pk=line.waste_code_id)).order_by("code")
             self.fields[self._name(line, "quantity")] = QuantityField(
@@ -238,15 +262,16 @@ class ReceiveForm(_PerLineForm):
         if data["received_quantity_kg"] is None:
             return self._name(line, "quantity")
         code = data["received_waste_code"]
-        if code.pk != line.waste_code_id and self.manifest.permit.uncovered_codes([code]):
+        if code.pk != line.waste_code_id and self.manifest.permit and self.manifest.permit.uncovered_codes([code]):
             return self._name(line, "code")
         return self._name(line, "comment")
 
 
-class TreatForm(_PerLineForm):
-    """Per accepted, untreated line: the treatment method (the permit's methods) and the date."""
+class TreatForm(PasswordSignatureForm, _PerLineForm):
+    """Per accepted, untreated line: the treatment method (the permit's methods), its description when
+    "Khác", and the date; signed with the password of the person recording it."""
 
-    per_line = ("method", "treated_on")
+    per_line = ("method", "note", "treated_on")
 
     def __init__(self, *args, manifest, lines, **kwargs):
         super().__init__(*args, **kwargs)
@@ -254,7 +279,13 @@ class TreatForm(_PerLineForm):
         methods = manifest.permit.treatment_methods.order_by("order", "code")
         for line in lines:
             self.fields[self._name(line, "method")] = forms.ModelChoiceField(
-                label=_("Treatment method"), queryset=methods, required=False, empty_label=_("Not treated yet")
+                label=_("Treatment method"),
+                queryset=methods,
+                required=False,
+                empty_label=_("Not treated yet"),
+            )
+            self.fields[self._name(line, "note")] = forms.CharField(
+                label=_("Method in words (when “Other”)"), required=False, max_length=255
             )
             self.fields[self._name(line, "treated_on")] = forms.DateField(
                 label=_("Treatment date"),
@@ -271,7 +302,11 @@ class TreatForm(_PerLineForm):
         for line in self.lines:
             method = data.get(self._name(line, "method"))
             if method is not None:
-                result[line.pk] = {"treatment_method": method, "treated_on": data.get(self._name(line, "treated_on"))}
+                result[line.pk] = {
+                    "treatment_method": method,
+                    "treatment_note": data.get(self._name(line, "note"), ""),
+                    "treated_on": data.get(self._name(line, "treated_on")),
+                }
         return result
 
     def line_error_field(self, line):
@@ -283,6 +318,8 @@ class TreatForm(_PerLineForm):
             return self._name(line, "treated_on")
         if not self.manifest.permit.treatment_methods.filter(pk=method.pk).exists():
             return self._name(line, "method")
+        if method.is_other and not self.cleaned_data.get(self._name(line, "note")):
+            return self._name(line, "note")
         received_on = timezone.localtime(self.manifest.received_at).date() if self.manifest.received_at else None
         if treated_on > timezone.localdate() or (received_on and treated_on < received_on):
             return self._name(line, "treated_on")

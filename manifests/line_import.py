@@ -124,6 +124,8 @@ class WasteCodeWidget(widgets.Widget):
             raise ValueError(_("“%(value)s” is not a waste code (e.g. 17 02 03).") % {"value": value})
         if code not in self.codes:
             raise ValueError(_("Waste code %(code)s is not in the current catalog.") % {"code": code})
+        if self.codes[code].is_ordinary:
+            raise ValueError(self.codes[code].ordinary_refusal())
         return self.codes[code]
 
 
@@ -360,7 +362,7 @@ def unsign_rows(token, manifest, user):
         raise signing.BadSignature("not for this manifest or user")
     rows = payload.get("rows") or []
     # Check again: the catalog may have changed since the preview.
-    codes = WasteCode.objects.current().in_bulk({row[0] for row in rows})
+    codes = WasteCode.objects.for_manifest().in_bulk({row[0] for row in rows})
     lines = []
     for code_id, description, state, packaging, count, quantity in rows:
         if code_id not in codes or state not in PhysicalState.values or packaging not in Packaging.values:

@@ -121,6 +121,7 @@ RULES = {
     "receive": Rule((Status.IN_TRANSIT, Status.DELIVERED), _facility, _("Only the facility's staff may receive and treat this waste.")),
     "treat": Rule((Status.RECEIVED,), _facility, _("Only the facility's staff may receive and treat this waste.")),
     "cancel": Rule((Status.DRAFT, Status.SEALED, Status.READY), _canceller, _ROLE),
+    "follow_up": Rule((Status.REJECTED, Status.RECEIVED, Status.COMPLETED), _generator, _("Only the generator's staff may decide where a rejected load goes.")),
     "request_revision": Rule((Status.COMPLETED,), _party, _("Only the parties to this manifest may propose a revision.")),
     "decide_revision": Rule((Status.COMPLETED,), _party, _("Your organisation has no decision to take on this revision.")),
     "certificate": Rule((Status.COMPLETED,), _certificate_reader, _("The completion certificate is for the generator, the facility and the authorities.")),

@@ -201,12 +201,14 @@ def line_totals(lines):
 
 
 def signing_hash(manifest):
-    """The hash the generator signs: the canonical content as it stands (services.sign hashes the same)."""
+    """The hash the generator signs: the canonical content as it stands (services.sign hashes the same). None for
+    a draft: its official number, part of what is signed, is taken only by the signature."""
+    if not manifest.has_official_number:
+        return None
     return content_hash(manifest_content(manifest))
 
 
 EVENT_ROLE_LABELS = {
-    "company_code": pgettext_lazy("event role", "company signature code"),
     "system": pgettext_lazy("event role", "system"),
 }
 

@@ -21,20 +21,22 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts import audit, policy
-from accounts.models import Membership, Organisation, Vehicle
+from accounts.models import Membership, Organisation, Permit
 from catalog.models import TreatmentMethod, WasteCode
 
 from . import access, notifications, numbering, rules
 from .content import content_hash, manifest_content
 from .errors import AlreadyDone, TransitionError
 from .models import (
+    CapacityUsage,
+    FollowUp,
+    HandoverCode,
     IdempotencyRecord,
     Manifest,
     ManifestLine,
     ManifestSnapshot,
     Revision,
     RevisionDecision,
-    SignatureCode,
     Status,
 )
 
@@ -50,6 +52,9 @@ class LineInput:
     packaging_type: str
     packaging_count: int
     quantity_kg: Decimal
+    # Planned at the handover; a draft may leave it open until it is sealed or signed.
+    planned_method: TreatmentMethod | None = None
+    planned_method_note: str = ""
 
     @classmethod
     def from_line(cls, line):
@@ -107,6 +112,19 @@ def _record(manifest, action, actor, organisation, role, data=None, context=audi
     )
 
 
+def _signature(signer, organisation, method, digest):
+    """What an event records of a signature: the person's position in the organisation at that moment, how they
+    authenticated, and the hash of the content they signed (printed in the copy's signature blocks)."""
+    position = Membership.objects.filter(user=signer, organisation=organisation).values_list("position", flat=True).first()
+    return {"method": method, "position": position or "", "content_hash": digest}
+
+
+def _reauthenticate(actor, password):
+    """A signature at the facility is a named person re-entering their password, not a logged-in click."""
+    if not actor.check_password(password or ""):
+        raise TransitionError(_("The password is not correct."), field="password")
+
+
 def _snapshot(manifest, step):
     content = manifest_content(manifest)
     digest = content_hash(content)
@@ -115,6 +133,8 @@ def _snapshot(manifest, step):
 
 
 def _check_permit(manifest, on_date, codes=None):
+    if manifest.is_return:
+        return  # the load goes back to its generator: no treatment permit applies
     permit = manifest.permit
     if permit.site_id != manifest.facility_site_id:
         raise TransitionError(_("The permit does not belong to the receiving facility site."), field="permit")
@@ -133,9 +153,37 @@ def _check_permit(manifest, on_date, codes=None):
 
 
 def _check_ready(manifest):
-    if not _lines(manifest):
+    lines = _lines(manifest)
+    if not lines:
         raise TransitionError(_("Add at least one waste line before signing."))
     _check_permit(manifest, manifest.planned_pickup_date)
+    if manifest.is_return:
+        return
+    permitted = set(manifest.permit.treatment_methods.values_list("pk", flat=True))
+    errors = {}
+    for line in lines:
+        message = _method_refusal(line.planned_method, line.planned_method_note, permitted, manifest.permit)
+        if message:
+            errors[f"line_{line.pk}"] = _("Line %(number)s: %(message)s") % {"number": line.position, "message": message}
+    if errors:
+        raise TransitionError(" ".join(errors.values()), errors=errors)
+
+
+def _method_refusal(method, note, permitted, permit):
+    """Why a (planned or actual) treatment method cannot be recorded, or None."""
+    if method is None:
+        return _("choose the planned treatment method.")
+    if method.pk not in permitted:
+        return _("Method %(method)s is not permitted by permit %(permit)s.") % {"method": method.code, "permit": permit.number}
+    if method.is_other and not (note or "").strip():
+        return _("describe the method in words when choosing “Other”.")
+    return None
+
+
+def _take_number(manifest):
+    """A draft takes its official number when it is sealed or signed (numbering: gap-free per province and year)."""
+    if not manifest.has_official_number:
+        manifest.number = numbering.next_number(manifest.province_id)
 
 
 # --- drafts ------------------------------------------------------------------------------------------
@@ -159,17 +207,51 @@ def _check_parties(actor, generator_site, facility_site, permit, transporter):
         errors["facility_site"] = _("This site is not an active treatment facility.")
     if permit.site_id != facility_site.pk:
         errors["permit"] = _("The permit does not belong to the receiving facility site.")
-    if not transporter.is_transporter or not transporter.active:
-        errors["transporter"] = _("This organisation is not an active transporter.")
+    errors.update(_transport_refusal(transporter, generator_site.organisation))
     if errors:
         raise TransitionError(_("Please correct the errors below."), errors=errors)
     return preparer
+
+
+def _transport_refusal(transporter, generator):
+    """Decree 08/2022: the generator carries its own waste, or a facility whose permit covers the transport."""
+    if not transporter.active:
+        return {"transporter": _("This organisation is not active.")}
+    if transporter.pk == generator.pk:
+        return {}
+    if not transporter.is_transporter or not Permit.transport_permits(transporter.pk).exists():
+        return {
+            "transporter": _(
+                "%(org)s holds no environmental permit in force that covers hazardous waste transport: choose a licensed transporter, or your own organisation."
+            )
+            % {"org": transporter.name}
+        }
+    return {}
+
+
+def _check_vehicle(manifest, vehicle):
+    """Refused unless the vehicle is the transporter's, active, and — except when the generator carries its own
+    waste — listed on one of the transporter's permits in force that cover transport."""
+    if vehicle is None or vehicle.organisation_id != manifest.transporter_id:
+        raise TransitionError(_("Choose one of your organisation's vehicles."), field="vehicle")
+    if not vehicle.active:
+        raise TransitionError(_("This vehicle is not active."), field="vehicle")
+    if manifest.transporter_id == manifest.generator_id:
+        return
+    if not Permit.transport_permits(manifest.transporter_id).filter(vehicles=vehicle).exists():
+        raise TransitionError(
+            _("Vehicle %(plate)s is not listed on a permit in force of %(org)s for hazardous waste transport.")
+            % {"plate": vehicle.plate, "org": manifest.transporter.name},
+            field="vehicle",
+        )
 
 
 def _check_lines(lines):
     if not lines:
         raise TransitionError(_("Add at least one waste line."))
     for number, line in enumerate(lines, start=1):
+        if line.waste_code.is_ordinary:
+            raise TransitionError(line.waste_code.ordinary_refusal())
         if line.quantity_kg is None or line.quantity_kg <= 0:
             raise TransitionError(_("Line %(number)s: the quantity must be greater than 0 kg.") % {"number": number})
         if not line.packaging_count or line.packaging_count < 1:
@@ -190,7 +272,7 @@ def create_draft(actor, *, generator_site, facility_site, permit, transporter, p
     _check_lines(lines)
     role = policy.role_in(actor, preparer)
     manifest = Manifest.objects.create(
-        number=numbering.next_number(generator_site.province_id),
+        number=numbering.draft_reference(),
         generator=generator_site.organisation,
         generator_site=generator_site,
         facility=facility_site.organisation,
@@ -266,9 +348,10 @@ def seal(actor, manifest, context=audit.NO_CONTEXT):
     manifest = _lock(manifest)
     preparer = rules.check(actor, manifest, "seal")
     _check_ready(manifest)
+    _take_number(manifest)
     manifest.status = Status.SEALED
-    manifest.save(update_fields=["status", "updated_at"])
-    _record(manifest, "sealed", actor, preparer, policy.role_in(actor, preparer), {}, context)
+    manifest.save(update_fields=["number", "status", "updated_at"])
+    _record(manifest, "sealed", actor, preparer, policy.role_in(actor, preparer), {"number": manifest.number}, context)
     notifications.notify(manifest, notifications.Kind.AWAITING_SIGNATURE, [manifest.generator_id])
     access.sync(manifest)  # last: the counters' row locks are held only until the commit
     return manifest
@@ -276,6 +359,7 @@ def seal(actor, manifest, context=audit.NO_CONTEXT):
 
 def _sign_as_generator(manifest, signer, method, when):
     _check_ready(manifest)
+    _take_number(manifest)
     manifest.generator_signed_by = signer
     manifest.generator_signed_at = when
     manifest.generator_signature_method = method
@@ -292,7 +376,7 @@ def sign(actor, manifest, password, context=audit.NO_CONTEXT):
     _sign_as_generator(manifest, actor, "password", timezone.now())
     manifest.status = Status.READY
     manifest.save()
-    _record(manifest, "signed", actor, generator, policy.role_in(actor, generator), {"content_hash": manifest.content_hash}, context)
+    _record(manifest, "signed", actor, generator, policy.role_in(actor, generator), _signature(actor, generator, "password", manifest.content_hash), context)
     notifications.notify(manifest, notifications.Kind.READY, [manifest.transporter_id, manifest.facility_id])
     access.sync(manifest)  # last: the counters' row locks are held only until the commit
     return manifest
@@ -316,70 +400,76 @@ def cancel(actor, manifest, reason, context=audit.NO_CONTEXT):
     return manifest
 
 
-# --- signature codes ---------------------------------------------------------------------------------
+# --- handover codes ----------------------------------------------------------------------------------
+
+
+def handover_signers(manifest):
+    """Generator members who may hand this manifest's waste over at the gate with their personal code."""
+    memberships = (
+        Membership.objects.filter(organisation_id=manifest.generator_id, role__in=policy.ACT_ROLES, user__is_active=True, handover_code__isnull=False)
+        .select_related("user")
+        .prefetch_related("sites")
+        .order_by("user__full_name", "user__username")
+    )
+    return [m for m in memberships if not m.sites.all() or any(site.pk == manifest.generator_site_id for site in m.sites.all())]
 
 
 @transaction.atomic
-def rotate_signature_code(actor, organisation, context=audit.NO_CONTEXT):
-    """Give the generator a new company signature code; returns the plain code, shown once."""
-    if policy.role_in(actor, organisation) != Role.ADMIN:
-        raise PermissionDenied(_("Only the organisation's administrator may change the signature code."))
+def set_handover_code(actor, organisation, password, context=audit.NO_CONTEXT):
+    """The member's own new personal handover code for the organisation (re-entering the password); returns the
+    plain code, shown once. The previous code stops working and any lock is lifted."""
+    membership = Membership.objects.filter(user=actor, organisation=organisation, role__in=policy.ACT_ROLES).first()
+    if membership is None or not organisation.is_generator:
+        raise PermissionDenied(_("Only the generator's staff hand waste over and hold a handover code."))
+    _reauthenticate(actor, password)
     code = f"{secrets.randbelow(10**6):06d}"
-    SignatureCode.objects.update_or_create(
-        organisation=organisation,
-        defaults={
-            "code_hash": make_password(code),
-            "failed_attempts": 0,
-            "locked_until": None,
-            "rotated_at": timezone.now(),
-            "rotated_by": actor,
-        },
+    HandoverCode.objects.update_or_create(
+        membership=membership,
+        defaults={"code_hash": make_password(code), "failed_attempts": 0, "locked_until": None, "rotated_at": timezone.now()},
     )
-    audit.record(
-        f"organisation:{organisation.pk}", "signature_code.rotated", actor=actor, organisation=organisation, role=Role.ADMIN, context=context
-    )
+    audit.record(f"organisation:{organisation.pk}", "handover_code.set", actor=actor, organisation=organisation, role=membership.role, context=context)
     return code
 
 
-class _WrongSignatureCode(Exception):
-    def __init__(self, organisation_id):
-        super().__init__(organisation_id)
-        self.organisation_id = organisation_id
+class _WrongHandoverCode(Exception):
+    def __init__(self, code_id):
+        super().__init__(code_id)
+        self.code_id = code_id
 
 
-def _check_signature_code(organisation, code):
-    """On the locked manifest: the generator's company code must be typed, valid and not locked.
-
-    A wrong code raises _WrongSignatureCode: the caller counts it after the transition's rollback.
-    """
+def _check_handover_code(manifest, person, code):
+    """On the locked manifest: the person chosen at the gate is one of the generator's signers and typed their own
+    valid, unlocked code. Returns that person's membership. A wrong code raises _WrongHandoverCode: the caller
+    counts it after the transition's rollback."""
+    if person is None:
+        raise TransitionError(
+            _("The generator has not signed yet: choose the person handing the waste over."), field="handover_by"
+        )
     if not (code or "").strip():
-        raise TransitionError(
-            _("The generator has not signed yet: a person of the generator must type the company's signature code."),
-            field="signature_code",
-        )
-    record = SignatureCode.objects.select_for_update().filter(organisation=organisation).first()
-    if record is None:
-        raise TransitionError(
-            _("%(org)s has no signature code yet; its administrator must create one.") % {"org": organisation.name},
-            field="signature_code",
-        )
+        raise TransitionError(_("The person handing the waste over must type their handover confirmation code."), field="handover_code")
+    membership = next((m for m in handover_signers(manifest) if m.user_id == person.pk), None)
+    if membership is None:
+        raise TransitionError(_("This person may not hand over this manifest's waste."), field="handover_by")
+    record = HandoverCode.objects.select_for_update().get(membership=membership)
     if record.locked_until and record.locked_until > timezone.now():
         raise TransitionError(
-            _("Too many wrong codes: the signature code of %(org)s is locked until %(time)s.")
-            % {"org": organisation.name, "time": timezone.localtime(record.locked_until).strftime("%H:%M %d/%m/%Y")},
-            field="signature_code",
+            _("Too many wrong codes: the handover confirmation code of %(person)s is locked until %(time)s.")
+            % {"person": person.display_name, "time": timezone.localtime(record.locked_until).strftime("%H:%M %d/%m/%Y")},
+            field="handover_code",
         )
     if not check_password(code.strip(), record.code_hash):
-        raise _WrongSignatureCode(organisation.pk)
+        raise _WrongHandoverCode(record.pk)
     if record.failed_attempts:
         record.failed_attempts = 0
         record.save(update_fields=["failed_attempts"])
+    return membership
 
 
 @transaction.atomic
-def _count_wrong_signature_code(organisation_id):
-    """Count a wrong code in its own transaction (the transition rolled back) and lock after too many."""
-    record = SignatureCode.objects.select_for_update().get(organisation_id=organisation_id)
+def _count_wrong_handover_code(code_id):
+    """Count a wrong code in its own transaction (the transition rolled back) and lock that person's code after
+    too many: one person's code, never the whole company's."""
+    record = HandoverCode.objects.select_for_update().get(pk=code_id)
     record.failed_attempts += 1
     if record.failed_attempts >= settings.HWMS_SIGNATURE_CODE_MAX_ATTEMPTS:
         record.locked_until = timezone.now() + timedelta(minutes=settings.HWMS_SIGNATURE_CODE_LOCK_MINUTES)
@@ -390,28 +480,31 @@ def _count_wrong_signature_code(organisation_id):
 # --- transport ---------------------------------------------------------------------------------------
 
 
-def pickup(actor, manifest, *, vehicle, quantities, latitude=None, longitude=None, accuracy_m=None, signature_code=None, idempotency_key=None, context=audit.NO_CONTEXT):
-    """The driver takes the waste: vehicle, gate quantities per line, position; the generator's code if unsigned."""
+def pickup(actor, manifest, *, vehicle, quantities, latitude=None, longitude=None, accuracy_m=None, handover_by=None, handover_code=None, idempotency_key=None, context=audit.NO_CONTEXT):
+    """The driver takes the waste: vehicle, gate quantities per line, position; when the generator has not signed
+    ahead, the person handing over chooses their name and types their personal handover code."""
     try:
-        return _pickup(actor, manifest, vehicle, quantities, latitude, longitude, accuracy_m, signature_code, idempotency_key, context)
-    except _WrongSignatureCode as wrong:
-        _count_wrong_signature_code(wrong.organisation_id)
-        raise TransitionError(_("The generator's signature code is not correct."), field="signature_code") from None
+        return _pickup(actor, manifest, vehicle, quantities, latitude, longitude, accuracy_m, handover_by, handover_code, idempotency_key, context)
+    except _WrongHandoverCode as wrong:
+        _count_wrong_handover_code(wrong.code_id)
+        raise TransitionError(_("The handover confirmation code is not correct."), field="handover_code") from None
+
+
+def is_pickup_discrepancy(line, quantity):
+    """The gate quantity differs from the declaration beyond the tolerance (settings, %)."""
+    tolerance = line.quantity_kg * Decimal(settings.HWMS_QUANTITY_TOLERANCE_PERCENT) / Decimal(100)
+    return abs(quantity - line.quantity_kg) > tolerance
 
 
 @transaction.atomic
-def _pickup(actor, manifest, vehicle, quantities, latitude, longitude, accuracy_m, signature_code, idempotency_key, context):
+def _pickup(actor, manifest, vehicle, quantities, latitude, longitude, accuracy_m, handover_by, handover_code, idempotency_key, context):
     _claim_idempotency(actor, idempotency_key, "pickup", manifest.pk)
     manifest = _lock(manifest)
     transporter = rules.check(actor, manifest, "pickup")
     role = policy.role_in(actor, transporter)
-    if vehicle is None or vehicle.organisation_id != manifest.transporter_id:
-        raise TransitionError(_("Choose one of your organisation's vehicles."), field="vehicle")
-    if not Vehicle.objects.filter(pk=vehicle.pk, active=True).exists():
-        raise TransitionError(_("This vehicle is not active."), field="vehicle")
-    # Decided on the locked row: a manifest sealed after the page was read still needs the generator's code.
-    if manifest.generator_signed_at is None:
-        _check_signature_code(manifest.generator, signature_code)
+    _check_vehicle(manifest, vehicle)
+    # Decided on the locked row: a manifest sealed after the page was read still needs the handover code.
+    signer = _check_handover_code(manifest, handover_by, handover_code) if manifest.generator_signed_at is None else None
     lines = _lines(manifest)
     errors = {}
     for line in lines:
@@ -423,25 +516,37 @@ def _pickup(actor, manifest, vehicle, quantities, latitude, longitude, accuracy_
     now = timezone.now()
     for line in lines:
         line.pickup_quantity_kg = quantities[line.pk]
-    ManifestLine.objects.bulk_update(lines, ["pickup_quantity_kg"])
-    if manifest.generator_signed_at is None:
-        _sign_as_generator(manifest, None, "company_code", now)
-        _record(manifest, "signed", actor, manifest.generator, "company_code", {"method": "company_code", "content_hash": manifest.content_hash}, context)
+        line.pickup_discrepancy = is_pickup_discrepancy(line, line.pickup_quantity_kg)
+    ManifestLine.objects.bulk_update(lines, ["pickup_quantity_kg", "pickup_discrepancy"])
+    if signer is not None:
+        _sign_as_generator(manifest, signer.user, "handover_code", now)
+        signature = _signature(signer.user, manifest.generator, "handover_code", manifest.content_hash)
+        # The person who handed over signed with their own code, typed on the driver's phone.
+        _record(manifest, "signed", signer.user, manifest.generator, signer.role, {**signature, "device_of": actor.pk}, context)
+    pickup_discrepancy = any(line.pickup_discrepancy for line in lines)
+    manifest.has_discrepancy = manifest.has_discrepancy or pickup_discrepancy
     manifest.status = Status.IN_TRANSIT
     manifest.vehicle, manifest.driver, manifest.picked_up_at = vehicle, actor, now
     manifest.pickup_latitude, manifest.pickup_longitude, manifest.pickup_accuracy_m = latitude, longitude, accuracy_m
     manifest.save()
-    _snapshot(manifest, "picked_up")
+    digest = _snapshot(manifest, "picked_up")
     _record(
         manifest,
         "picked_up",
         actor,
         transporter,
         role,
-        {"vehicle": vehicle.plate, "quantities": {str(line.position): str(line.pickup_quantity_kg) for line in lines}},
+        {
+            "vehicle": vehicle.plate,
+            "quantities": {str(line.position): str(line.pickup_quantity_kg) for line in lines},
+            "discrepancy": [line.position for line in lines if line.pickup_discrepancy],
+            **_signature(actor, transporter, "session", digest),
+        },
         audit.RequestContext(context.ip, context.user_agent, latitude, longitude, accuracy_m),
     )
     notifications.notify(manifest, notifications.Kind.PICKED_UP, [manifest.generator_id, manifest.facility_id])
+    if pickup_discrepancy:
+        notifications.notify(manifest, notifications.Kind.DISCREPANCY, [manifest.generator_id])
     access.sync(manifest)  # last: the counters' row locks are held only until the commit
     return manifest
 
@@ -454,9 +559,16 @@ def deliver(actor, manifest, *, latitude=None, longitude=None, accuracy_m=None, 
     role = policy.role_in(actor, transporter)
     manifest.status = Status.DELIVERED
     manifest.delivered_at = timezone.now()
-    manifest.save(update_fields=["status", "delivered_at", "updated_at"])
+    manifest.delivery_latitude, manifest.delivery_longitude, manifest.delivery_accuracy_m = latitude, longitude, accuracy_m
+    manifest.save(update_fields=["status", "delivered_at", "delivery_latitude", "delivery_longitude", "delivery_accuracy_m", "updated_at"])
     _record(
-        manifest, "delivered", actor, transporter, role, {}, audit.RequestContext(context.ip, context.user_agent, latitude, longitude, accuracy_m)
+        manifest,
+        "delivered",
+        actor,
+        transporter,
+        role,
+        _signature(actor, transporter, "session", ""),
+        audit.RequestContext(context.ip, context.user_agent, latitude, longitude, accuracy_m),
     )
     access.sync(manifest)  # last: the counters' row locks are held only until the commit
     return manifest
@@ -474,12 +586,35 @@ def is_discrepancy(line, received_quantity, received_code):
     return abs(received_quantity - reference) > tolerance
 
 
+def _count_capacity(manifest, lines, when):
+    """Add the accepted kilograms to the permit's year; True when the year's total passes the licensed capacity."""
+    if manifest.permit_id is None:
+        return False
+    kg = sum((line.received_quantity_kg or 0 for line in lines if not line.rejected), Decimal(0))
+    year = timezone.localtime(when).year
+    CapacityUsage.objects.get_or_create(permit_id=manifest.permit_id, year=year)
+    usage = CapacityUsage.objects.select_for_update().get(permit_id=manifest.permit_id, year=year)
+    usage.received_kg += kg
+    usage.save(update_fields=["received_kg"])
+    return usage.received_kg > manifest.permit.yearly_capacity_kg
+
+
+def capacity_left(permit, year=None):
+    """Kilograms the permit may still receive in the year (negative beyond its capacity)."""
+    year = year or timezone.localdate().year
+    used = CapacityUsage.objects.filter(permit=permit, year=year).values_list("received_kg", flat=True).first() or Decimal(0)
+    return permit.yearly_capacity_kg - used
+
+
 @transaction.atomic
-def receive(actor, manifest, *, lines, refuse_reason="", context=audit.NO_CONTEXT):
-    """Record what arrived. `lines`: {line id: {"received_quantity_kg", "received_waste_code", "comment",
-    "rejected", "rejection_reason"}}. A non-empty refuse_reason refuses the whole shipment."""
+def receive(actor, manifest, *, lines, password, refuse_reason="", context=audit.NO_CONTEXT):
+    """Record what arrived, signed by the person receiving with their password. `lines`: {line id:
+    {"received_quantity_kg", "received_waste_code", "comment", "rejected", "rejection_reason"}}. A non-empty
+    refuse_reason refuses the whole shipment. A return to the generator is complete once received back."""
     manifest = _lock(manifest)
-    role = policy.role_in(actor, rules.check(actor, manifest, "receive"))
+    facility = rules.check(actor, manifest, "receive")
+    role = policy.role_in(actor, facility)
+    _reauthenticate(actor, password)
     manifest_lines = _lines(manifest)
     now = timezone.now()
     if refuse_reason.strip():
@@ -490,8 +625,8 @@ def receive(actor, manifest, *, lines, refuse_reason="", context=audit.NO_CONTEX
         manifest.received_by, manifest.received_at = actor, now
         manifest.has_rejection = True
         manifest.save()
-        _snapshot(manifest, "rejected")
-        _record(manifest, "rejected", actor, manifest.facility, role, {"reason": manifest.rejection_reason}, context)
+        digest = _snapshot(manifest, "rejected")
+        _record(manifest, "rejected", actor, facility, role, {"reason": manifest.rejection_reason, **_signature(actor, facility, "password", digest)}, context)
         notifications.notify(manifest, notifications.Kind.REJECTED, [manifest.generator_id, manifest.transporter_id], officials=True)
         access.sync(manifest)  # last: the counters' row locks are held only until the commit
         return manifest
@@ -530,16 +665,20 @@ def receive(actor, manifest, *, lines, refuse_reason="", context=audit.NO_CONTEX
         ["received_quantity_kg", "received_waste_code", "discrepancy", "discrepancy_comment", "rejected", "rejection_reason"],
     )
     all_rejected = all(line.rejected for line in manifest_lines)
-    manifest.has_discrepancy = any(line.discrepancy for line in manifest_lines)
+    manifest.has_discrepancy = any(line.discrepancy or line.pickup_discrepancy for line in manifest_lines)
     manifest.received_by, manifest.received_at = actor, now
+    over_capacity = _count_capacity(manifest, manifest_lines, now)
+    manifest.over_capacity = manifest.over_capacity or over_capacity
     if all_rejected:
         manifest.status = Status.REJECTED
         manifest.rejection_reason = "; ".join(line.rejection_reason for line in manifest_lines)
+    elif manifest.is_return:
+        manifest.status, manifest.completed_at, manifest.completed_by = Status.COMPLETED, now, actor
     else:
         manifest.status = Status.RECEIVED
     manifest.has_rejection = any(line.rejected for line in manifest_lines)
     manifest.save()
-    _snapshot(manifest, "received")
+    digest = _snapshot(manifest, "received")
     summary = {
         str(line.position): {
             "received_kg": None if line.received_quantity_kg is None else str(line.received_quantity_kg),
@@ -549,8 +688,10 @@ def receive(actor, manifest, *, lines, refuse_reason="", context=audit.NO_CONTEX
         }
         for line in manifest_lines
     }
-    _record(manifest, "rejected" if all_rejected else "received", actor, manifest.facility, role, {"lines": summary}, context)
+    _record(manifest, "rejected" if all_rejected else "received", actor, facility, role, {"lines": summary, **_signature(actor, facility, "password", digest)}, context)
     recipients = [manifest.generator_id, manifest.transporter_id]
+    if over_capacity:
+        notifications.notify(manifest, notifications.Kind.OVER_CAPACITY, [manifest.facility_id], officials=True)
     if all_rejected or any(line.rejected for line in manifest_lines):
         notifications.notify(manifest, notifications.Kind.REJECTED, recipients, officials=True)
     if manifest.has_discrepancy:
@@ -560,13 +701,16 @@ def receive(actor, manifest, *, lines, refuse_reason="", context=audit.NO_CONTEX
 
 
 @transaction.atomic
-def treat(actor, manifest, *, lines, context=audit.NO_CONTEXT):
-    """Record treatment per accepted line: {line id: {"treatment_method": TreatmentMethod, "treated_on": date}}.
+def treat(actor, manifest, *, lines, password, context=audit.NO_CONTEXT):
+    """Record treatment per accepted line: {line id: {"treatment_method": TreatmentMethod, "treated_on": date,
+    "treatment_note": str}}, signed by the person with their password ("Khác" needs the note).
 
-    When every accepted line is treated the manifest is completed.
+    When every accepted line is treated the manifest is completed, under that person's name.
     """
     manifest = _lock(manifest)
-    role = policy.role_in(actor, rules.check(actor, manifest, "treat"))
+    facility = rules.check(actor, manifest, "treat")
+    role = policy.role_in(actor, facility)
+    _reauthenticate(actor, password)
     permitted_methods = set(manifest.permit.treatment_methods.values_list("pk", flat=True))
     manifest_lines = _lines(manifest)
     uncovered = set(manifest.permit.uncovered_codes([line.received_waste_code or line.waste_code for line in manifest_lines]))
@@ -583,36 +727,112 @@ def treat(actor, manifest, *, lines, context=audit.NO_CONTEXT):
         code = line.received_waste_code or line.waste_code
         if method is None or treated_on is None:
             errors[f"line_{line.pk}"] = _("Give both the treatment method and the date.")
-        elif method.pk not in permitted_methods:
-            errors[f"line_{line.pk}"] = _("Method %(method)s is not permitted by permit %(permit)s.") % {"method": method.code, "permit": manifest.permit.number}
+        elif refusal := _method_refusal(method, data.get("treatment_note"), permitted_methods, manifest.permit):
+            errors[f"line_{line.pk}"] = refusal
         elif code.code in uncovered:
             errors[f"line_{line.pk}"] = _("Permit %(permit)s does not cover waste code %(code)s.") % {"permit": manifest.permit.number, "code": code.code}
         elif not received_on <= treated_on <= today:
             errors[f"line_{line.pk}"] = _("The treatment date must be between the reception date and today.")
         else:
             line.treatment_method, line.treated_on = method, treated_on
+            line.treatment_note = (data.get("treatment_note") or "").strip() if method.is_other else ""
             changed.append(line)
     if errors:
         raise TransitionError(_("Please correct the errors below."), errors=errors)
     if not changed:
         raise TransitionError(_("Record the treatment of at least one line."))
-    ManifestLine.objects.bulk_update(changed, ["treatment_method", "treated_on"])
+    ManifestLine.objects.bulk_update(changed, ["treatment_method", "treatment_note", "treated_on"])
     _record(
         manifest,
         "treated",
         actor,
-        manifest.facility,
+        facility,
         role,
-        {str(line.position): {"method": line.treatment_method.code, "date": str(line.treated_on)} for line in changed},
+        {str(line.position): {"method": line.treatment_method.code, "note": line.treatment_note, "date": str(line.treated_on)} for line in changed},
         context,
     )
     if all(line.rejected or line.is_treated for line in manifest_lines):
         manifest.status = Status.COMPLETED
-        manifest.completed_at = timezone.now()
+        manifest.completed_at, manifest.completed_by = timezone.now(), actor
         manifest.save()
-        _snapshot(manifest, "completed")
-        _record(manifest, "completed", actor, manifest.facility, role, {}, context)
+        digest = _snapshot(manifest, "completed")
+        _record(manifest, "completed", actor, facility, role, _signature(actor, facility, "password", digest), context)
         notifications.notify(manifest, notifications.Kind.COMPLETED, [manifest.generator_id, manifest.transporter_id])
+    access.sync(manifest)  # last: the counters' row locks are held only until the commit
+    return manifest
+
+
+# --- rejected loads ----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def create_follow_up(actor, original, *, kind, password, facility_site=None, permit=None, planned_method=None, planned_method_note="", context=audit.NO_CONTEXT):
+    """A rejected load still on the truck goes somewhere: back to its generator (FollowUp.RETURN) or to another
+    licensed facility (FollowUp.REDIRECT). The generator signs a new manifest of the rejected lines, linked to the
+    first and carried by the same transporter; it then follows its own chain (pickup at the refusing facility,
+    delivery, receipt)."""
+    original = _lock(original)
+    generator = rules.check(actor, original, "follow_up")
+    _reauthenticate(actor, password)
+    rejected = [line for line in _lines(original) if line.rejected]
+    if not rejected:
+        raise TransitionError(_("Nothing of this manifest was rejected."))
+    if Manifest.objects.filter(origin=original).exists():
+        raise TransitionError(_("The rejected load of this manifest already has a follow-up manifest."))
+    if kind == FollowUp.RETURN:
+        facility_site, permit = original.generator_site, None
+    elif kind == FollowUp.REDIRECT:
+        errors = {}
+        if facility_site is None or not facility_site.organisation.is_facility or not facility_site.active:
+            errors["facility_site"] = _("Choose another licensed treatment facility.")
+        elif facility_site.pk == original.facility_site_id:
+            errors["facility_site"] = _("Choose a facility other than the one that refused the waste.")
+        elif permit is None or permit.site_id != facility_site.pk:
+            errors["permit"] = _("The permit does not belong to the receiving facility site.")
+        if errors:
+            raise TransitionError(_("Please correct the errors below."), errors=errors)
+    else:
+        raise TransitionError(_("Choose whether the waste returns to the generator or goes to another facility."), field="kind")
+    manifest = Manifest.objects.create(
+        number=numbering.draft_reference(),
+        generator=original.generator,
+        generator_site=original.generator_site,
+        facility=facility_site.organisation,
+        facility_site=facility_site,
+        permit=permit,
+        transporter=original.transporter,
+        prepared_by=original.generator,
+        province_id=original.province_id,
+        facility_province_id=facility_site.province_id,
+        planned_pickup_date=timezone.localdate(),
+        note=_("Rejected load of manifest %(number)s.") % {"number": original.number},
+        created_by=actor,
+        origin=original,
+        origin_kind=kind,
+    )
+    lines = [
+        LineInput(
+            waste_code=line.received_waste_code or line.waste_code,
+            description=line.description,
+            physical_state=line.physical_state,
+            packaging_type=line.packaging_type,
+            packaging_count=line.packaging_count,
+            quantity_kg=line.received_quantity_kg or line.pickup_quantity_kg or line.quantity_kg,
+            planned_method=None if kind == FollowUp.RETURN else planned_method,
+            planned_method_note="" if kind == FollowUp.RETURN else (planned_method_note or "").strip(),
+        )
+        for line in rejected
+    ]
+    _write_lines(manifest, lines)
+    manifest.generator, manifest.facility, manifest.transporter = original.generator, facility_site.organisation, original.transporter
+    _record(manifest, "created", actor, generator, policy.role_in(actor, generator), {"origin": original.number, "kind": kind, "lines": len(lines)}, context)
+    _sign_as_generator(manifest, actor, "password", timezone.now())
+    manifest.status = Status.READY
+    manifest.save()
+    _record(manifest, "signed", actor, generator, policy.role_in(actor, generator), _signature(actor, generator, "password", manifest.content_hash), context)
+    _record(original, "follow_up.created", actor, generator, policy.role_in(actor, generator), {"follow_up": manifest.number, "kind": kind}, context)
+    notifications.notify(manifest, notifications.Kind.READY, [manifest.transporter_id, manifest.facility_id])
+    notifications.notify(original, notifications.Kind.FOLLOW_UP, [original.transporter_id, original.facility_id], officials=True)
     access.sync(manifest)  # last: the counters' row locks are held only until the commit
     return manifest
 

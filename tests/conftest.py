@@ -81,7 +81,8 @@ def world(db, hanoi, hcm):
 
 @pytest.fixture
 def chain(world):
-    """The world plus what a manifest needs: catalog, Omega's permit, a line input, and Alpha's signature code."""
+    """The world plus what a manifest needs: catalog, Omega's permit (treatment and transport, listing the truck),
+    a line input, and alice's personal handover code."""
     from decimal import Decimal
 
     from catalog.models import PhysicalState
@@ -95,11 +96,12 @@ def chain(world):
     w.incineration = factories.TreatmentMethodFactory(code="TĐ", name_vi="Thiêu đốt")
     w.recycling = factories.TreatmentMethodFactory(code="TC", name_vi="Tận thu/tái chế")
     w.landfill = factories.TreatmentMethodFactory(code="C", name_vi="Chôn lấp")
-    w.permit = factories.PermitFactory(site=w.omega_site)
+    w.permit = factories.PermitFactory(site=w.omega_site, covers_transport=True)
+    w.permit.vehicles.set([w.truck])
     w.permit.waste_codes.set([w.oil, w.lamps])
     w.permit.treatment_methods.set([w.incineration, w.recycling])
 
-    def line(code=None, quantity="100.00"):
+    def line(code=None, quantity="100.00", method=None):
         return services.LineInput(
             waste_code=code or w.oil,
             description="Dầu thải từ máy nén",
@@ -107,6 +109,7 @@ def chain(world):
             packaging_type=Packaging.DRUM,
             packaging_count=2,
             quantity_kg=Decimal(quantity),
+            planned_method=method or w.incineration,
         )
 
     def draft(actor=None, lines=None, site=None):
@@ -123,5 +126,5 @@ def chain(world):
         )
 
     w.line, w.draft = line, draft
-    w.code = services.rotate_signature_code(w.alice, w.alpha)
+    w.code = services.set_handover_code(w.alice, w.alpha, factories.PASSWORD)
     return w

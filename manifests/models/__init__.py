@@ -1,5 +1,9 @@
 from .manifest import (
+    DRAFT_REFERENCE_PREFIX,
     AccessCount,
+    CapacityUsage,
+    FollowUp,
+    HandoverCode,
     IdempotencyRecord,
     Manifest,
     ManifestAccess,
@@ -10,12 +14,15 @@ from .manifest import (
     Packaging,
     Revision,
     RevisionDecision,
-    SignatureCode,
     Status,
 )
 
 __all__ = [
+    "DRAFT_REFERENCE_PREFIX",
     "AccessCount",
+    "CapacityUsage",
+    "FollowUp",
+    "HandoverCode",
     "ManifestAccess",
     "IdempotencyRecord",
     "Manifest",
@@ -26,6 +33,5 @@ __all__ = [
     "Packaging",
     "Revision",
     "RevisionDecision",
-    "SignatureCode",
     "Status",
 ]

@@ -36,7 +36,20 @@ class Packaging(models.TextChoices):
     OTHER = "other", pgettext_lazy("packaging", "Other")
 
 
+class FollowUp(models.TextChoices):
+    """What becomes of a rejected load still on the truck: each is a new manifest linked to the first."""
+
+    RETURN = "return", pgettext_lazy("follow-up manifest", "Return to the generator")
+    REDIRECT = "redirect", pgettext_lazy("follow-up manifest", "Redirect to another licensed facility")
+
+
+# A draft's temporary reference starts with this; the official number is taken when it is sealed or signed.
+DRAFT_REFERENCE_PREFIX = "NHAP-"
+
+
 class Manifest(models.Model):
+    # The official number (numbering.py), or a draft's temporary reference (DRAFT_REFERENCE_PREFIX): drafts do not
+    # consume official numbers, so the numbers of a province and year stay gap-free.
     number = models.CharField(_("manifest number"), max_length=40, unique=True)
     # The number backwards, so that its end (the sequence a clerk types, "000123") is found by an index prefix.
     number_reversed = models.CharField(max_length=40, editable=False, default="")
@@ -56,8 +69,9 @@ class Manifest(models.Model):
     facility_site = models.ForeignKey(
         "accounts.Site", on_delete=models.PROTECT, related_name="received_manifests", verbose_name=_("facility site")
     )
+    # None only on a manifest returning a rejected load to its generator, which needs no treatment permit.
     permit = models.ForeignKey(
-        "accounts.Permit", on_delete=models.PROTECT, related_name="manifests", verbose_name=_("facility permit")
+        "accounts.Permit", on_delete=models.PROTECT, null=True, blank=True, related_name="manifests", verbose_name=_("facility permit")
     )
     transporter = models.ForeignKey(
         "accounts.Organisation", on_delete=models.PROTECT, related_name="transported_manifests", verbose_name=_("transporter")
@@ -107,6 +121,9 @@ class Manifest(models.Model):
     pickup_longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
     pickup_accuracy_m = models.DecimalField(max_digits=9, decimal_places=1, null=True, blank=True)
     delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
+    delivery_latitude = models.DecimalField(max_digits=8, decimal_places=6, null=True, blank=True)
+    delivery_longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    delivery_accuracy_m = models.DecimalField(max_digits=9, decimal_places=1, null=True, blank=True)
 
     # Facility.
     received_by = models.ForeignKey(
@@ -117,10 +134,20 @@ class Manifest(models.Model):
     # Any line rejected, or the whole shipment refused.
     has_rejection = models.BooleanField(_("rejection"), default=False)
     rejection_reason = models.TextField(_("rejection reason"), blank=True)
+    # Receipt beyond the permit's licensed yearly capacity: the facility is warned and officials see the flag.
+    over_capacity = models.BooleanField(_("beyond licensed capacity"), default=False)
     completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
+    completed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("completed by")
+    )
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
     cancel_reason = models.TextField(_("cancellation reason"), blank=True)
     overdue_since = models.DateTimeField(_("flagged overdue at"), null=True, blank=True)
+    # A return or redirect of a rejected load points at the manifest it continues.
+    origin = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="follow_ups", verbose_name=_("follows manifest")
+    )
+    origin_kind = models.CharField(_("follow-up of a rejected load"), max_length=10, choices=FollowUp.choices, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -146,6 +173,16 @@ class Manifest(models.Model):
                 condition=~Q(status="rejected") | ~Q(rejection_reason=""), name="manifest_rejected_has_reason"
             ),
             models.CheckConstraint(condition=Q(declared_kg__gte=0), name="manifest_declared_not_negative"),
+            models.CheckConstraint(
+                condition=Q(origin__isnull=True, origin_kind="") | Q(origin__isnull=False, origin_kind__in=FollowUp.values),
+                name="manifest_follow_up_has_origin",
+            ),
+            # One follow-up (return or redirect) per rejected load.
+            models.UniqueConstraint(fields=["origin"], name="manifest_one_follow_up"),
+            # Only a return to the generator goes without a treatment permit.
+            models.CheckConstraint(
+                condition=Q(permit__isnull=False) | Q(origin_kind=FollowUp.RETURN), name="manifest_permit_unless_return"
+            ),
         ]
         indexes = [
             # The number filter of the lists (manifests.filters): a prefix match, served by a pattern index on
@@ -182,6 +219,14 @@ class Manifest(models.Model):
         return f"manifest:{self.pk}"
 
     @property
+    def has_official_number(self):
+        return not self.number.startswith(DRAFT_REFERENCE_PREFIX)
+
+    @property
+    def is_return(self):
+        return self.origin_kind == FollowUp.RETURN
+
+    @property
     def is_overdue(self):
         return self.overdue_since is not None and self.status not in (Status.COMPLETED, Status.REJECTED, Status.CANCELLED)
 
@@ -201,8 +246,14 @@ class ManifestLine(models.Model):
     quantity_kg = models.DecimalField(
         _("quantity (kg)"), max_digits=12, decimal_places=2, validators=[MinValueValidator(0.01)]
     )
-    # Confirmed at the gate by the driver.
+    # Planned at the handover (the facility's permit must cover it); "Khác" needs a description.
+    planned_method = models.ForeignKey(
+        TreatmentMethod, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("planned treatment method")
+    )
+    planned_method_note = models.CharField(_("planned method (description)"), max_length=255, blank=True)
+    # Confirmed at the gate by the driver; beyond the tolerance against the declaration it is a discrepancy too.
     pickup_quantity_kg = models.DecimalField(_("quantity at pickup (kg)"), max_digits=12, decimal_places=2, null=True, blank=True)
+    pickup_discrepancy = models.BooleanField(_("discrepancy at pickup"), default=False)
     # Recorded by the facility.
     received_quantity_kg = models.DecimalField(_("received quantity (kg)"), max_digits=12, decimal_places=2, null=True, blank=True)
     received_waste_code = models.ForeignKey(
@@ -215,6 +266,7 @@ class ManifestLine(models.Model):
     treatment_method = models.ForeignKey(
         TreatmentMethod, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("treatment method")
     )
+    treatment_note = models.CharField(_("treatment method (description)"), max_length=255, blank=True)
     treated_on = models.DateField(_("treated on"), null=True, blank=True)
 
     class Meta:
@@ -307,22 +359,40 @@ class IdempotencyRecord(models.Model):
         return f"{self.action} {self.key}"
 
 
-class SignatureCode(models.Model):
-    """A generator's company signature code, typed on the driver's phone when nobody signed ahead.
+class HandoverCode(models.Model):
+    """A generator member's personal handover code (mã xác nhận bàn giao), typed on the driver's phone at the gate
+    when nobody signed ahead: the record then names the person who handed the waste over.
 
-    Stored hashed (Django's password hasher); rotated by the organisation's admin; locked for a while
-    after repeated wrong entries.
+    Stored hashed (Django's password hasher), changed by its holder, locked for a while after repeated wrong
+    entries — the lock falls on this person's code only.
     """
 
-    organisation = models.OneToOneField("accounts.Organisation", on_delete=models.CASCADE, related_name="signature_code")
+    membership = models.OneToOneField("accounts.Membership", on_delete=models.CASCADE, related_name="handover_code")
     code_hash = models.CharField(max_length=200)
     failed_attempts = models.PositiveSmallIntegerField(default=0)
     locked_until = models.DateTimeField(null=True, blank=True)
     rotated_at = models.DateTimeField()
-    rotated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
 
     def __str__(self):
-        return str(self.organisation_id)
+        return str(self.membership_id)
+
+
+class CapacityUsage(models.Model):
+    """Kilograms received under a permit in a calendar year, kept by the reception: the capacity check reads
+    one row instead of summing a large facility's year of lines."""
+
+    permit = models.ForeignKey("accounts.Permit", on_delete=models.CASCADE, related_name="usage")
+    year = models.PositiveSmallIntegerField()
+    received_kg = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["permit", "year"], name="capacityusage_one_per_permit_year"),
+            models.CheckConstraint(condition=Q(received_kg__gte=0), name="capacityusage_not_negative"),
+        ]
+
+    def __str__(self):
+        return f"{self.permit_id}/{self.year}: {self.received_kg}"
 
 
 class Revision(models.Model):
@@ -389,6 +459,8 @@ class Notification(models.Model):
         REVISION_DECIDED = "revision_decided", _("Revision decided")
         OVERDUE = "overdue", _("Overdue")
         CANCELLED = "cancelled", _("Cancelled")
+        OVER_CAPACITY = "over_capacity", _("Received beyond the licensed capacity")
+        FOLLOW_UP = "follow_up", _("Rejected load returned or redirected")
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
     manifest = models.ForeignKey(Manifest, on_delete=models.CASCADE, related_name="notifications")
@@ -492,6 +564,8 @@ __all__ = [
     "Packaging",
     "Revision",
     "RevisionDecision",
-    "SignatureCode",
+    "HandoverCode",
+    "CapacityUsage",
+    "FollowUp",
     "Status",
 ]

@@ -103,7 +103,8 @@ def _lines(manifest):
 def pickup(request, pk):
     manifest = manifest_for_action(request.user, pk, "pickup")
     lines = _lines(manifest)
-    form = PickupForm(request.POST if request.method == "POST" else None, manifest=manifest, lines=lines)
+    signers = services.handover_signers(manifest) if manifest.generator_signed_at is None else []
+    form = PickupForm(request.POST if request.method == "POST" else None, manifest=manifest, lines=lines, signers=signers)
     done = submit_transition(
         request,
         form,
@@ -112,7 +113,8 @@ def pickup(request, pk):
             manifest,
             vehicle=data["vehicle"],
             quantities=form.quantities,
-            signature_code=data.get("signature_code"),
+            handover_by=data.get("handover_by"),
+            handover_code=data.get("handover_code"),
             idempotency_key=data.get("idempotency_key") or None,
             context=request_context(request, **form.position),
             **form.position,

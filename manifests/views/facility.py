@@ -19,7 +19,7 @@ from common.pagination import capped_count
 from .. import selectors, services
 from ..forms_transport import ReceiveForm, RefuseForm, TreatForm
 from ..models import Status
-from .common import TransitionError, apply_transition_error, cursors, manifest_for_action, request_context
+from .common import TransitionError, apply_transition_error, cursors, detail_url, manifest_for_action, request_context
 
 Role = Membership.Role
 READ_ROLES = policy.FOLLOW_ROLES
@@ -86,7 +86,12 @@ def receive(request, pk):
     if action == "refuse" and refuse_form.is_valid():
         try:
             manifest = services.receive(
-                request.user, manifest, lines={}, refuse_reason=refuse_form.cleaned_data["refuse_reason"], context=request_context(request)
+                request.user,
+                manifest,
+                lines={},
+                refuse_reason=refuse_form.cleaned_data["refuse_reason"],
+                password=refuse_form.cleaned_data["password"],
+                context=request_context(request),
             )
         except TransitionError as error:
             apply_transition_error(refuse_form, error)
@@ -95,7 +100,9 @@ def receive(request, pk):
             return redirect("manifests:incoming")
     elif action == "receive" and form.is_valid():
         try:
-            manifest = services.receive(request.user, manifest, lines=form.lines_data, context=request_context(request))
+            manifest = services.receive(
+                request.user, manifest, lines=form.lines_data, password=form.cleaned_data["password"], context=request_context(request)
+            )
         except TransitionError as error:
             form.add_transition_error(error)
         else:
@@ -118,6 +125,15 @@ def _after_receipt(request, manifest):
     if manifest.status == Status.REJECTED:
         messages.warning(request, _("Every line was rejected: manifest %(number)s is refused.") % {"number": manifest.number})
         return redirect("manifests:incoming")
+    if manifest.over_capacity:
+        messages.warning(
+            request,
+            _("This receipt takes %(facility)s beyond the yearly capacity of permit %(permit)s; the authorities are notified.")
+            % {"facility": manifest.facility_site.name, "permit": manifest.permit.number},
+        )
+    if manifest.status == Status.COMPLETED:  # a returned load, received back by its generator
+        messages.success(request, _("The returned waste of manifest %(number)s is received back.") % {"number": manifest.number})
+        return redirect(detail_url(manifest))
     if manifest.has_discrepancy:
         messages.warning(
             request,
@@ -139,7 +155,9 @@ def treat(request, pk):
     form = TreatForm(request.POST if request.method == "POST" else None, manifest=manifest, lines=pending)
     if request.method == "POST" and form.is_valid():
         try:
-            manifest = services.treat(request.user, manifest, lines=form.lines_data, context=request_context(request))
+            manifest = services.treat(
+                request.user, manifest, lines=form.lines_data, password=form.cleaned_data["password"], context=request_context(request)
+            )
         except TransitionError as error:
             form.add_transition_error(error)
         else:

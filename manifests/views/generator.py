@@ -29,7 +29,8 @@ from ..forms import (
     line_initial,
     waste_code_suggestions,
 )
-from ..models import SignatureCode
+from ..forms_transport import PasswordSignatureForm as HandoverCodeForm
+from ..models import HandoverCode
 from .common import (
     TransitionError,
     apply_transition_error,
@@ -279,29 +280,35 @@ def cancel(request, pk):
     return render(request, "manifests/cancel.html", {"manifest": manifest, "form": form})
 
 
-# --- company signature code -------------------------------------------------------------------------------
+# --- personal handover code ------------------------------------------------------------------------------
 
 
 @login_required
 @never_cache
 @require_http_methods(["GET", "POST"])
-def signature_code(request, org_pk):
-    """The generator's company code, typed on the driver's phone when nobody signed ahead. A new code is
-    shown once, in the answer to the POST that created it; only its hash is stored."""
-    organisation = policy.get_organisation_for_user(request.user, org_pk, manage=True)
-    if not organisation.is_generator:
-        raise Http404(_("Only waste generators have a signature code."))
+def handover_code(request, org_pk):
+    """The member's own handover confirmation code, typed on the driver's phone at the gate when nobody signed
+    ahead: the record then names this person. A new code is shown once, in the answer to the POST that set it;
+    only its hash is stored."""
+    organisation = policy.get_organisation_for_user(request.user, org_pk)
+    if not organisation.is_generator or policy.role_in(request.user, organisation) not in policy.ACT_ROLES:
+        raise Http404(_("Only the generator's staff hold a handover confirmation code."))
+    form = HandoverCodeForm(request.POST if request.method == "POST" else None)
     new_code = None
-    if request.method == "POST":
-        new_code = services.rotate_signature_code(request.user, organisation, context=request_context(request))
-    record = SignatureCode.objects.filter(organisation=organisation).select_related("rotated_by").first()
+    if request.method == "POST" and form.is_valid():
+        try:
+            new_code = services.set_handover_code(request.user, organisation, form.cleaned_data["password"], context=request_context(request))
+        except TransitionError as error:
+            apply_transition_error(form, error)
+    record = HandoverCode.objects.filter(membership__user=request.user, membership__organisation=organisation).first()
     context = {
         "organisation": organisation,
         "record": record,
         "locked": bool(record and record.locked_until and record.locked_until > timezone.now()),
         "new_code": new_code,
+        "form": form,
     }
-    return render(request, "manifests/signature_code.html", context)
+    return render(request, "manifests/handover_code.html", context)
 
 
 urlpatterns = [
@@ -313,5 +320,5 @@ urlpatterns = [
     path("<int:pk>/sign/", sign, name="sign"),
     path("<int:pk>/seal/", seal, name="seal"),
     path("<int:pk>/cancel/", cancel, name="cancel"),
-    path("organisations/<int:org_pk>/signature-code/", signature_code, name="signature_code"),
+    path("organisations/<int:org_pk>/handover-code/", handover_code, name="handover_code"),
 ]

@@ -30,7 +30,7 @@ def completed_with_discrepancy(w):
     manifest = services.deliver(w.dan, manifest)
     manifest = services.receive(
         w.fred,
-        manifest,
+        manifest, password=PASSWORD,
         lines={
             lines[0].pk: {"received_quantity_kg": Decimal("90"), "comment": "Thiếu 10 kg"},
             lines[1].pk: {"received_quantity_kg": Decimal("40.5")},
@@ -38,7 +38,7 @@ def completed_with_discrepancy(w):
     )
     today = timezone.localdate()
     manifest = services.treat(
-        w.fred, manifest, lines={line.pk: {"treatment_method": w.incineration, "treated_on": today} for line in lines}
+        w.fred, manifest, password=PASSWORD, lines={line.pk: {"treatment_method": w.incineration, "treated_on": today} for line in lines}
     )
     assert manifest.status == Status.COMPLETED and manifest.has_discrepancy
     return manifest, lines

@@ -45,11 +45,11 @@ def at_status(w, status, **draft_kwargs):
     if status == Status.DELIVERED:
         return m
     if status == Status.REJECTED:
-        return services.receive(w.fred, m, lines={}, refuse_reason="Bao bì rò rỉ")
-    m = services.receive(w.fred, m, lines=received_as_declared(m))
+        return services.receive(w.fred, m, password=PASSWORD, lines={}, refuse_reason="Bao bì rò rỉ")
+    m = services.receive(w.fred, m, password=PASSWORD, lines=received_as_declared(m))
     if status == Status.RECEIVED:
         return m
-    m = services.treat(w.fred, m, lines=treatment(w, m))
+    m = services.treat(w.fred, m, password=PASSWORD, lines=treatment(w, m))
     assert m.status == Status.COMPLETED == status
     return m
 
@@ -84,10 +84,10 @@ ACTIONS = {
     "seal": lambda w, actor, m: services.seal(actor, m),
     "sign": lambda w, actor, m: services.sign(actor, m, PASSWORD),
     "cancel": lambda w, actor, m: services.cancel(actor, m, "Kế hoạch thay đổi"),
-    "pickup": lambda w, actor, m: services.pickup(actor, m, vehicle=w.truck, quantities=quantities(m), signature_code=w.code),
+    "pickup": lambda w, actor, m: services.pickup(actor, m, vehicle=w.truck, quantities=quantities(m), handover_by=w.alice, handover_code=w.code),
     "deliver": lambda w, actor, m: services.deliver(actor, m),
-    "receive": lambda w, actor, m: services.receive(actor, m, lines=received_as_declared(m)),
-    "treat": lambda w, actor, m: services.treat(actor, m, lines=treatment(w, m)),
+    "receive": lambda w, actor, m: services.receive(actor, m, password=PASSWORD, lines=received_as_declared(m)),
+    "treat": lambda w, actor, m: services.treat(actor, m, password=PASSWORD, lines=treatment(w, m)),
     "request_revision": lambda w, actor, m: services.request_revision(
         actor, m, changes={first_line(m).pk: {"received_quantity_kg": "95"}}, comment="Cân lại"
     ),

@@ -149,7 +149,7 @@ def test_each_list_costs_the_same_queries_as_its_rows_grow(client, chain):
         for _ in range(count):
             m = services.sign(w.alice, w.draft(), PASSWORD)
             m = services.pickup(w.dan, m, vehicle=w.truck, quantities={line.pk: line.quantity_kg * 2 for line in m.lines.all()})
-            services.receive(w.fred, m, lines={line.pk: {"received_quantity_kg": line.quantity_kg * 2, "comment": "Thiếu"} for line in m.lines.all()})
+            services.receive(w.fred, m, password=PASSWORD, lines={line.pk: {"received_quantity_kg": line.quantity_kg * 2, "comment": "Thiếu"} for line in m.lines.all()})
             services.sign(w.alice, w.draft(), PASSWORD)
 
     make(2)

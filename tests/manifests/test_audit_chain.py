@@ -36,8 +36,8 @@ def full_lifecycle(w):
         w.dan, m, vehicle=w.truck, quantities={line.pk: line.quantity_kg for line in lines}, latitude=Decimal("21.028511"), longitude=Decimal("105.804817"), accuracy_m=Decimal("8.5")
     )
     m = services.deliver(w.dan, m)
-    m = services.receive(w.fred, m, lines={line.pk: {"received_quantity_kg": line.quantity_kg} for line in lines})
-    m = services.treat(w.fred, m, lines={line.pk: {"treatment_method": w.incineration, "treated_on": timezone.localdate()} for line in lines})
+    m = services.receive(w.fred, m, password=PASSWORD, lines={line.pk: {"received_quantity_kg": line.quantity_kg} for line in lines})
+    m = services.treat(w.fred, m, password=PASSWORD, lines={line.pk: {"treatment_method": w.incineration, "treated_on": timezone.localdate()} for line in lines})
     revision = services.request_revision(w.alice, m, changes={lines[0].pk: {"received_quantity_kg": "99"}}, comment="Cân lại")
     services.decide_revision(w.fred, revision, approve=True)
     return m

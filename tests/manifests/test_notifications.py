@@ -63,8 +63,8 @@ RECIPIENT_TABLE = [
 ]
 
 EXTRA_ACTIONS = {
-    "discrepancy": lambda w, actor, m: services.receive(actor, m, lines=discrepancy_receipt(m)),
-    "refuse": lambda w, actor, m: services.receive(actor, m, lines={}, refuse_reason="Rò rỉ"),
+    "discrepancy": lambda w, actor, m: services.receive(actor, m, password=PASSWORD, lines=discrepancy_receipt(m)),
+    "refuse": lambda w, actor, m: services.receive(actor, m, password=PASSWORD, lines={}, refuse_reason="Rò rỉ"),
 }
 ACTORS = {"seal": "alice", "sign": "alice", "pickup": "dan", "discrepancy": "fred", "refuse": "fred", "treat": "fred", "cancel": "alice", "request_revision": "alice"}
 

@@ -13,6 +13,7 @@ from hwms.celery import app
 from manifests import services
 from manifests.models import Manifest, Notification, Status
 from manifests.tasks import flag_overdue_manifests
+from tests.factories import PASSWORD
 
 from .lifecycle import at_status
 
@@ -114,7 +115,7 @@ def test_completing_after_the_flag_clears_the_overdue_state(chain):
     m.refresh_from_db()
     assert m.is_overdue
     lines = {line.pk: {"treatment_method": w.incineration, "treated_on": timezone.localdate()} for line in m.lines.all()}
-    m = services.treat(w.fred, m, lines=lines)
+    m = services.treat(w.fred, m, password=PASSWORD, lines=lines)
     assert m.status == Status.COMPLETED and not m.is_overdue
 
 

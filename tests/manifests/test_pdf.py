@@ -33,14 +33,14 @@ def completed(w):
     first, second = m.lines.order_by("position")
     m = services.receive(
         w.fred,
-        m,
+        m, password=PASSWORD,
         lines={
             first.pk: {"received_quantity_kg": Decimal(90), "comment": "Thiếu 10 kg"},
             second.pk: {"received_quantity_kg": second.quantity_kg},
         },
     )
     today = timezone.localdate()
-    return services.treat(w.fred, m, lines={line.pk: {"treatment_method": w.incineration, "treated_on": today} for line in (first, second)})
+    return services.treat(w.fred, m, password=PASSWORD, lines={line.pk: {"treatment_method": w.incineration, "treated_on": today} for line in (first, second)})
 
 
 def text_of(content):
@@ -193,7 +193,7 @@ def test_there_is_no_certificate_before_completion(client, chain, step):
 
 def test_a_rejected_shipment_prints_the_reason(chain):
     m = services.deliver(chain.dan, in_transit(chain))
-    m = services.receive(chain.fred, m, lines={}, refuse_reason="Thùng rò rỉ")
+    m = services.receive(chain.fred, m, password=PASSWORD, lines={}, refuse_reason="Thùng rò rỉ")
     assert m.status == Status.REJECTED
     with translation.override("en"):
         _, text = text_of(pdf.render_manifest_pdf(m))

@@ -60,11 +60,11 @@ def test_the_receipt_form_puts_an_explanation_error_next_to_the_comment_for_a_co
     line = m.lines.get()
     # Received as lamps (a covered code, but another one): a discrepancy to explain, not a permit problem.
     form = ReceiveForm(
-        {f"line_{line.pk}_quantity": "100", f"line_{line.pk}_code": str(w.lamps_now.pk)}, manifest=m, lines=[line]
+        {f"line_{line.pk}_quantity": "100", f"line_{line.pk}_code": str(w.lamps_now.pk), "password": PASSWORD}, manifest=m, lines=[line]
     )
     assert form.is_valid()
     with pytest.raises(services.TransitionError) as refused:
-        services.receive(w.fred, m, lines=form.lines_data)
+        services.receive(w.fred, m, password=PASSWORD, lines=form.lines_data)
     form.add_transition_error(refused.value)
     assert f"line_{line.pk}_comment" in form.errors and f"line_{line.pk}_code" not in form.errors
     assert m.lines.get().received_quantity_kg is None

@@ -7,6 +7,7 @@ from django.utils import timezone, translation
 
 from manifests import services
 from manifests.models import Status
+from tests.factories import PASSWORD
 from tests.manifests.lifecycle import at_status, events, first_line, received_as_declared, treatment
 
 pytestmark = pytest.mark.django_db
@@ -29,7 +30,7 @@ def receive_first_line(w, m, received, **extra):
         first.pk: {"received_quantity_kg": Decimal(received), **extra},
         second.pk: {"received_quantity_kg": second.quantity_kg},
     }
-    return services.receive(w.fred, m, lines=lines)
+    return services.receive(w.fred, m, password=PASSWORD, lines=lines)
 
 
 @pytest.mark.parametrize(
@@ -73,7 +74,9 @@ def test_the_quantity_confirmed_at_the_gate_is_the_reference(chain):
     m = services.pickup(w.dan, m, vehicle=w.truck, quantities={first.pk: Decimal(80), second.pk: second.quantity_kg})
     m = services.deliver(w.dan, m)
     m = receive_first_line(w, m, "80")  # 20 % less than declared, as confirmed by the driver
-    assert m.status == Status.RECEIVED and not m.has_discrepancy
+    line = first_line(m)
+    # No discrepancy at the facility's weighing; the gate's 20 % is one (recorded at the pickup).
+    assert m.status == Status.RECEIVED and not line.discrepancy and line.pickup_discrepancy and m.has_discrepancy
 
 
 def test_a_different_received_waste_code_is_a_discrepancy(chain):
@@ -90,11 +93,11 @@ def test_rejecting_every_line_rejects_the_manifest(chain):
     w = chain
     m = at_status(w, Status.DELIVERED)
     lines = {line.pk: {"rejected": True, "rejection_reason": "Không đúng mã"} for line in m.lines.all()}
-    m = services.receive(w.fred, m, lines=lines)
+    m = services.receive(w.fred, m, password=PASSWORD, lines=lines)
     assert m.status == Status.REJECTED and m.rejection_reason
     assert events(m)[-1] == "rejected"
     with pytest.raises(services.TransitionError):
-        services.treat(w.fred, m, lines=treatment(w, m))
+        services.treat(w.fred, m, password=PASSWORD, lines=treatment(w, m))
 
 
 def test_rejecting_a_line_needs_a_reason(chain):
@@ -104,14 +107,14 @@ def test_rejecting_a_line_needs_a_reason(chain):
     lines = received_as_declared(m)
     lines[first.pk] = {"rejected": True, "rejection_reason": ""}
     with pytest.raises(services.TransitionError) as excinfo:
-        services.receive(w.fred, m, lines=lines)
+        services.receive(w.fred, m, password=PASSWORD, lines=lines)
     assert list(excinfo.value.errors) == [f"line_{first.pk}"]
 
 
 def test_refusing_the_whole_shipment(chain):
     w = chain
     m = at_status(w, Status.IN_TRANSIT)
-    m = services.receive(w.fred, m, lines={}, refuse_reason="Thùng chứa rò rỉ")
+    m = services.receive(w.fred, m, password=PASSWORD, lines={}, refuse_reason="Thùng chứa rò rỉ")
     assert m.status == Status.REJECTED and m.rejection_reason == "Thùng chứa rò rỉ"
     assert all(line.rejected for line in m.lines.all())
 
@@ -122,14 +125,14 @@ def test_a_partial_rejection_then_treating_the_remaining_lines_completes(chain):
     first, second = m.lines.order_by("position")
     m = services.receive(
         w.fred,
-        m,
+        m, password=PASSWORD,
         lines={
             first.pk: {"rejected": True, "rejection_reason": "Lẫn nước"},
             second.pk: {"received_quantity_kg": second.quantity_kg},
         },
     )
     assert m.status == Status.RECEIVED
-    m = services.treat(w.fred, m, lines={second.pk: {"treatment_method": w.recycling, "treated_on": timezone.localdate()}})
+    m = services.treat(w.fred, m, password=PASSWORD, lines={second.pk: {"treatment_method": w.recycling, "treated_on": timezone.localdate()}})
     assert m.status == Status.COMPLETED
     first.refresh_from_db()
     assert first.rejected and first.treated_on is None

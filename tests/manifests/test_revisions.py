@@ -56,6 +56,8 @@ def test_a_revision_needs_every_party(chain):
     tom = factories.MembershipFactory(user=factories.UserFactory(username="tom"), organisation=carrier, role=Membership.Role.DRIVER).user
     tina = factories.MembershipFactory(user=factories.UserFactory(username="tina"), organisation=carrier, role=Membership.Role.MEMBER).user
     van = factories.VehicleFactory(organisation=carrier, plate="43C-111.11")
+    licence = factories.PermitFactory(site=factories.SiteFactory(organisation=carrier), covers_transport=True)
+    licence.vehicles.set([van])
     m = services.create_draft(
         w.alice,
         generator_site=w.alpha_hn,
@@ -68,8 +70,8 @@ def test_a_revision_needs_every_party(chain):
     m = services.sign(w.alice, m, PASSWORD)
     m = services.pickup(tom, m, vehicle=van, quantities=quantities(m))
     m = services.deliver(tom, m)
-    m = services.receive(w.fred, m, lines=received_as_declared(m))
-    m = services.treat(w.fred, m, lines=treatment(w, m))
+    m = services.receive(w.fred, m, password=PASSWORD, lines=received_as_declared(m))
+    m = services.treat(w.fred, m, password=PASSWORD, lines=treatment(w, m))
     revision = services.request_revision(w.fred, m, changes={first_line(m).pk: {"treatment_method": w.recycling}}, comment="Ghi nhầm phương pháp")
     services.decide_revision(w.alice, revision, approve=True)
     m.refresh_from_db()

@@ -79,7 +79,7 @@ def test_a_permit_not_covering_a_code_is_also_refused_when_the_driver_signs_with
     # The permit is narrowed after sealing: the company-code signature on the phone re-checks it.
     w.permit.waste_codes.remove(w.lamps)
     with pytest.raises(services.TransitionError, match="16 01 06"):
-        services.pickup(w.dan, m, vehicle=w.truck, quantities=quantities(m), signature_code=w.code)
+        services.pickup(w.dan, m, vehicle=w.truck, quantities=quantities(m), handover_by=w.alice, handover_code=w.code)
     m.refresh_from_db()
     assert m.status == Status.SEALED
 
@@ -146,7 +146,7 @@ def test_a_negative_received_quantity_is_refused(chain):
     first, second = m.lines.order_by("position")
     with pytest.raises(services.TransitionError) as excinfo:
         services.receive(
-            w.fred, m, lines={first.pk: {"received_quantity_kg": Decimal(-1)}, second.pk: {"received_quantity_kg": second.quantity_kg}}
+            w.fred, m, password=PASSWORD, lines={first.pk: {"received_quantity_kg": Decimal(-1)}, second.pk: {"received_quantity_kg": second.quantity_kg}}
         )
     assert list(excinfo.value.errors) == [f"line_{first.pk}"]
 
@@ -158,7 +158,7 @@ def test_a_received_waste_code_outside_the_permit_is_refused(chain):
     first = first_line(m)
     lines[first.pk].update(received_waste_code=w.unpermitted, comment="Thực tế là ắc quy chì")
     with pytest.raises(services.TransitionError) as excinfo:
-        services.receive(w.fred, m, lines=lines)
+        services.receive(w.fred, m, password=PASSWORD, lines=lines)
     assert "19 06 01" in excinfo.value.errors[f"line_{first.pk}"]
 
 
@@ -169,7 +169,7 @@ def test_a_treatment_method_not_permitted_is_refused(chain):
     w = chain
     m = at_status(w, Status.RECEIVED)
     with pytest.raises(services.TransitionError) as excinfo:
-        services.treat(w.fred, m, lines=treatment(w, m, method=w.landfill))
+        services.treat(w.fred, m, password=PASSWORD, lines=treatment(w, m, method=w.landfill))
     assert all("C" in message and w.permit.number in message for message in excinfo.value.errors.values())
     m.refresh_from_db()
     assert m.status == Status.RECEIVED and not m.lines.filter(treated_on__isnull=False).exists()
@@ -181,10 +181,10 @@ def test_the_treatment_date_lies_between_reception_and_today(chain, days, ok):
     m = at_status(w, Status.RECEIVED)
     on = timezone.localdate() + timedelta(days=days)
     if ok:
-        assert services.treat(w.fred, m, lines=treatment(w, m, on=on)).status == Status.COMPLETED
+        assert services.treat(w.fred, m, password=PASSWORD, lines=treatment(w, m, on=on)).status == Status.COMPLETED
     else:
         with pytest.raises(services.TransitionError, match="correct the errors"):
-            services.treat(w.fred, m, lines=treatment(w, m, on=on))
+            services.treat(w.fred, m, password=PASSWORD, lines=treatment(w, m, on=on))
 
 
 def test_a_treatment_needs_both_method_and_date(chain):
@@ -192,10 +192,10 @@ def test_a_treatment_needs_both_method_and_date(chain):
     m = at_status(w, Status.RECEIVED)
     line = first_line(m)
     with pytest.raises(services.TransitionError) as excinfo:
-        services.treat(w.fred, m, lines={line.pk: {"treatment_method": w.incineration, "treated_on": None}})
+        services.treat(w.fred, m, password=PASSWORD, lines={line.pk: {"treatment_method": w.incineration, "treated_on": None}})
     assert f"line_{line.pk}" in excinfo.value.errors
     with pytest.raises(services.TransitionError, match="at least one line"):
-        services.treat(w.fred, m, lines={})
+        services.treat(w.fred, m, password=PASSWORD, lines={})
 
 
 def test_treating_line_by_line_completes_when_the_last_line_is_treated(chain):
@@ -203,9 +203,9 @@ def test_treating_line_by_line_completes_when_the_last_line_is_treated(chain):
     m = at_status(w, Status.RECEIVED)
     first, second = m.lines.order_by("position")
     today = timezone.localdate()
-    m = services.treat(w.fred, m, lines={first.pk: {"treatment_method": w.incineration, "treated_on": today}})
+    m = services.treat(w.fred, m, password=PASSWORD, lines={first.pk: {"treatment_method": w.incineration, "treated_on": today}})
     assert m.status == Status.RECEIVED
-    m = services.treat(w.fred, m, lines={second.pk: {"treatment_method": w.recycling, "treated_on": today}})
+    m = services.treat(w.fred, m, password=PASSWORD, lines={second.pk: {"treatment_method": w.recycling, "treated_on": today}})
     assert m.status == Status.COMPLETED and m.completed_at is not None
     assert events(m)[-3:] == ["treated", "treated", "completed"]
     assert ManifestSnapshot.objects.filter(manifest=m, step="completed").count() == 1

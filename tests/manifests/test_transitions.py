@@ -260,4 +260,4 @@ def test_the_facility_driver_may_not_receive(chain):
     w = chain
     m = at_status(w, Status.DELIVERED)
     with pytest.raises(PermissionDenied):
-        services.receive(w.dan, m, lines=received_as_declared(m))
+        services.receive(w.dan, m, password=PASSWORD, lines=received_as_declared(m))

@@ -30,9 +30,9 @@ def picked_up(w):
 def completed(w):
     m = services.deliver(w.dan, picked_up(w))
     lines = list(m.lines.all())
-    m = services.receive(w.fred, m, lines={line.pk: {"received_quantity_kg": line.pickup_quantity_kg} for line in lines})
+    m = services.receive(w.fred, m, password=PASSWORD, lines={line.pk: {"received_quantity_kg": line.pickup_quantity_kg} for line in lines})
     today = timezone.localdate()
-    return services.treat(w.fred, m, lines={line.pk: {"treatment_method": w.incineration, "treated_on": today} for line in lines})
+    return services.treat(w.fred, m, password=PASSWORD, lines={line.pk: {"treatment_method": w.incineration, "treated_on": today} for line in lines})
 
 
 def verify_path(m):

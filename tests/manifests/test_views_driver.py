@@ -44,17 +44,17 @@ def delivered(w):
 
 def received(w):
     m = delivered(w)
-    return services.receive(w.fred, m, lines={line.pk: {"received_quantity_kg": line.quantity_kg} for line in m.lines.all()})
+    return services.receive(w.fred, m, password=PASSWORD, lines={line.pk: {"received_quantity_kg": line.quantity_kg} for line in m.lines.all()})
 
 
 def completed(w):
     m = received(w)
     today = timezone.localdate()
-    return services.treat(w.fred, m, lines={line.pk: {"treatment_method": w.incineration, "treated_on": today} for line in m.lines.all()})
+    return services.treat(w.fred, m, password=PASSWORD, lines={line.pk: {"treatment_method": w.incineration, "treated_on": today} for line in m.lines.all()})
 
 
 def rejected(w):
-    return services.receive(w.fred, delivered(w), lines={}, refuse_reason="Thùng rò rỉ")
+    return services.receive(w.fred, delivered(w), password=PASSWORD, lines={}, refuse_reason="Thùng rò rỉ")
 
 
 def cancelled(w):
@@ -230,7 +230,7 @@ def test_pickup_page_shows_the_manifest_and_a_prefilled_form(client, chain):
     assert form[f"line_{line.pk}"].value() == Decimal("40.50")
     assert form["vehicle"].value() == w.truck.pk  # the only vehicle is preselected
     assert len(form["idempotency_key"].value()) == 32
-    assert 'name="signature_code"' not in html  # signed ahead by the generator
+    assert 'name="handover_code"' not in html  # signed ahead by the generator
     assert 'data-geo="latitude"' in html and "js/driver.js" in html
 
 
@@ -293,53 +293,57 @@ def test_an_invalid_position_is_ignored_not_an_error(client, chain, latitude, lo
     assert m.status == Status.IN_TRANSIT and m.pickup_latitude is None and m.pickup_longitude is None
 
 
-def test_sealed_manifest_asks_for_the_generator_code(client, chain):
+def test_sealed_manifest_asks_for_the_person_and_their_handover_code(client, chain):
     w = chain
+    Membership.objects.filter(user=w.alice, organisation=w.alpha).update(position="Trưởng kho")
     m = sealed(w)
     client.force_login(w.dan)
-    response = client.get(reverse("manifests:pickup", args=[m.pk]))
-    assert 'name="signature_code"' in response.content.decode()
+    html = client.get(reverse("manifests:pickup", args=[m.pk])).content.decode()
+    assert 'name="handover_code"' in html and 'name="handover_by"' in html
+    # Only the people who hold a code and may hand over at this site are offered, with their position.
+    assert f'<option value="{w.alice.pk}">{w.alice.display_name} · Trưởng kho</option>' in html
+    assert f'value="{w.vera.pk}"' not in html
 
 
-def test_wrong_generator_code_is_shown_next_to_the_code_field(client, chain):
+def test_wrong_handover_code_is_shown_next_to_the_code_field(client, chain):
     w = chain
     m = sealed(w)
     wrong = "000000" if w.code != "000000" else "111111"
     client.force_login(w.dan)
-    response = client.post(reverse("manifests:pickup", args=[m.pk]), pickup_data(m, w, signature_code=wrong))
+    response = client.post(reverse("manifests:pickup", args=[m.pk]), pickup_data(m, w, handover_by=w.alice.pk, handover_code=wrong))
     assert response.status_code == 200
     form = response.context["form"]
-    assert form.errors["signature_code"] and not form.non_field_errors()
-    assert 'id="id_signature_code_error"' in response.content.decode()
+    assert form.errors["handover_code"] and not form.non_field_errors()
+    assert 'id="id_handover_code_error"' in response.content.decode()
     m.refresh_from_db()
     assert m.status == Status.SEALED
     assert not IdempotencyRecord.objects.exists()
 
 
-def test_missing_generator_code_is_an_error(client, chain):
+def test_missing_handover_person_is_an_error(client, chain):
     w = chain
     m = sealed(w)
     client.force_login(w.dan)
     response = client.post(reverse("manifests:pickup", args=[m.pk]), pickup_data(m, w))
-    assert response.status_code == 200 and response.context["form"].errors["signature_code"]
+    assert response.status_code == 200 and response.context["form"].errors["handover_by"]
 
 
-def test_right_generator_code_signs_and_picks_up(client, chain):
+def test_right_handover_code_signs_in_that_persons_name_and_picks_up(client, chain):
     w = chain
     m = sealed(w)
     client.force_login(w.dan)
-    response = client.post(reverse("manifests:pickup", args=[m.pk]), pickup_data(m, w, signature_code=w.code))
+    response = client.post(reverse("manifests:pickup", args=[m.pk]), pickup_data(m, w, handover_by=w.alice.pk, handover_code=w.code))
     assert response.status_code == 302
     m.refresh_from_db()
-    assert m.status == Status.IN_TRANSIT and m.generator_signature_method == "company_code"
-    assert AuditEvent.objects.filter(chain=m.chain, action="signed").count() == 1
+    assert m.status == Status.IN_TRANSIT and m.generator_signature_method == "handover_code" and m.generator_signed_by == w.alice
+    assert AuditEvent.objects.get(chain=m.chain, action="signed").actor == w.alice
 
 
 def test_replayed_pickup_writes_once_and_redirects_like_the_first(client, chain):
     w = chain
     m = sealed(w)
     client.force_login(w.dan)
-    data = pickup_data(m, w, key="a3f0c9d1e2", signature_code=w.code)
+    data = pickup_data(m, w, key="a3f0c9d1e2", handover_by=w.alice.pk, handover_code=w.code)
     first = client.post(reverse("manifests:pickup", args=[m.pk]), data)
     second = client.post(reverse("manifests:pickup", args=[m.pk]), data)
     assert first.status_code == second.status_code == 302

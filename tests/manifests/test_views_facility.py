@@ -50,7 +50,7 @@ def delivered(w):
 
 def received(w):
     m = delivered(w)
-    return services.receive(w.fred, m, lines={line.pk: {"received_quantity_kg": line.quantity_kg} for line in m.lines.all()})
+    return services.receive(w.fred, m, password=PASSWORD, lines={line.pk: {"received_quantity_kg": line.quantity_kg} for line in m.lines.all()})
 
 
 def lines_of(m):
@@ -60,7 +60,7 @@ def lines_of(m):
 
 def receive_data(m, overrides=None):
     """Everything as declared; overrides by (line position, part)."""
-    data = {"action": "receive"}
+    data = {"action": "receive", "password": PASSWORD}
     for line in m.lines.all():
         data[f"line_{line.pk}_quantity"] = str(line.reference_quantity_kg)
         data[f"line_{line.pk}_code"] = str(line.waste_code_id)
@@ -78,7 +78,7 @@ def receive_data(m, overrides=None):
 
 def treat_data(m, method, day=None):
     day = day or timezone.localdate()
-    data = {}
+    data = {"password": PASSWORD}
     for line in m.lines.filter(rejected=False, treated_on__isnull=True):
         data[f"line_{line.pk}_method"] = str(method.pk)
         data[f"line_{line.pk}_treated_on"] = day.isoformat()
@@ -307,9 +307,9 @@ def test_refuse_the_whole_shipment(client, chain):
     w = chain
     m = delivered(w)
     client.force_login(w.fred)
-    response = client.post(reverse("manifests:receive", args=[m.pk]), {"action": "refuse", "refuse_reason": "   "})
+    response = client.post(reverse("manifests:receive", args=[m.pk]), {"action": "refuse", "refuse_reason": "   ", "password": PASSWORD})
     assert response.status_code == 200 and response.context["refuse_form"].errors["refuse_reason"]
-    response = client.post(reverse("manifests:receive", args=[m.pk]), {"action": "refuse", "refuse_reason": "Xe không có giấy phép vận chuyển"})
+    response = client.post(reverse("manifests:receive", args=[m.pk]), {"action": "refuse", "refuse_reason": "Xe không có giấy phép vận chuyển", "password": PASSWORD})
     assert response.status_code == 302
     m.refresh_from_db()
     assert m.status == Status.REJECTED and m.rejection_reason == "Xe không có giấy phép vận chuyển"
@@ -379,7 +379,7 @@ def test_nothing_chosen_is_an_error(client, chain):
     w = chain
     m = received(w)
     client.force_login(w.fred)
-    response = client.post(reverse("manifests:treat", args=[m.pk]), {})
+    response = client.post(reverse("manifests:treat", args=[m.pk]), {"password": PASSWORD})
     assert response.status_code == 200 and response.context["form"].non_field_errors()
 
 
@@ -391,17 +391,17 @@ def test_treat_line_by_line_then_all_completes(client, chain):
     today = timezone.localdate().isoformat()
     response = client.post(
         reverse("manifests:treat", args=[m.pk]),
-        {f"line_{first.pk}_method": str(w.incineration.pk), f"line_{first.pk}_treated_on": today, f"line_{second.pk}_treated_on": today},
+        {f"line_{first.pk}_method": str(w.incineration.pk), f"line_{first.pk}_treated_on": today, f"line_{second.pk}_treated_on": today, "password": PASSWORD},
     )
     assert response.status_code == 302 and response.url == reverse("manifests:treat", args=[m.pk])
     m.refresh_from_db()
     assert m.status == Status.RECEIVED
     page = client.get(reverse("manifests:treat", args=[m.pk]))
     assert [row.line.pk for row in page.context["form"].rows()] == [second.pk]
-    response = client.post(reverse("manifests:treat", args=[m.pk]), {f"line_{second.pk}_method": str(w.recycling.pk), f"line_{second.pk}_treated_on": today})
+    response = client.post(reverse("manifests:treat", args=[m.pk]), {f"line_{second.pk}_method": str(w.recycling.pk), f"line_{second.pk}_treated_on": today, "password": PASSWORD})
     assert response.status_code == 302
     m.refresh_from_db()
-    assert m.status == Status.COMPLETED and m.completed_at is not None
+    assert m.status == Status.COMPLETED and m.completed_at is not None and m.completed_by == w.fred
     assert any("completed" in text for text in messages_of(response))
     assert client.get(reverse("manifests:treat", args=[m.pk])).status_code == 200
 
@@ -411,7 +411,7 @@ def test_rejected_lines_need_no_treatment(client, chain):
     m = delivered(w)
     first, second = lines_of(m)
     services.receive(
-        w.fred, m, lines={first.pk: {"received_quantity_kg": Decimal(100)}, second.pk: {"rejected": True, "rejection_reason": "Vỡ"}}
+        w.fred, m, password=PASSWORD, lines={first.pk: {"received_quantity_kg": Decimal(100)}, second.pk: {"rejected": True, "rejection_reason": "Vỡ"}}
     )
     client.force_login(w.fred)
     response = client.post(reverse("manifests:treat", args=[m.pk]), treat_data(m, w.incineration))

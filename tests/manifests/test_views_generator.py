@@ -1,5 +1,5 @@
 """Generator pages: list and filters, the draft form, detail with timeline and actions, signing, sealing,
-cancelling, the company signature code; who may open what (200 / 403 / 404)."""
+cancelling, the personal handover code; who may open what (200 / 403 / 404)."""
 
 from datetime import timedelta
 from decimal import Decimal
@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from accounts.models import AuditEvent
 from manifests import access, selectors, services
-from manifests.models import Manifest, SignatureCode, Status
+from manifests.models import HandoverCode, Manifest, Status
 from tests import factories
 from tests.factories import PASSWORD
 
@@ -37,9 +37,9 @@ def delivered(w):
 
 def completed(w):
     m = delivered(w)
-    m = services.receive(w.fred, m, lines={line.pk: {"received_quantity_kg": line.quantity_kg} for line in m.lines.all()})
+    m = services.receive(w.fred, m, password=PASSWORD, lines={line.pk: {"received_quantity_kg": line.quantity_kg} for line in m.lines.all()})
     today = timezone.localdate()
-    return services.treat(w.fred, m, lines={line.pk: {"treatment_method": w.incineration, "treated_on": today} for line in m.lines.all()})
+    return services.treat(w.fred, m, password=PASSWORD, lines={line.pk: {"treatment_method": w.incineration, "treated_on": today} for line in m.lines.all()})
 
 
 def facility_draft(w):
@@ -470,7 +470,7 @@ def test_the_seal_button_explains_the_signature_on_the_phone(client, chain):
 
 def test_the_sign_page_shows_the_hash_that_will_be_signed(client, chain):
     w = chain
-    m = w.draft()
+    m = services.seal(w.alice, w.draft())
     client.force_login(w.alice)
     response = client.get(reverse("manifests:sign", args=[m.pk]))
     shown = response.context["content_hash"]
@@ -478,6 +478,17 @@ def test_the_sign_page_shows_the_hash_that_will_be_signed(client, chain):
     client.post(reverse("manifests:sign", args=[m.pk]), {"password": PASSWORD})
     m.refresh_from_db()
     assert m.content_hash == shown
+
+
+def test_a_draft_is_signed_under_the_official_number_it_takes_then(client, chain):
+    w = chain
+    m = w.draft()
+    client.force_login(w.alice)
+    response = client.get(reverse("manifests:sign", args=[m.pk]))
+    assert response.context["content_hash"] is None and "takes its official manifest number" in response.content.decode()
+    client.post(reverse("manifests:sign", args=[m.pk]), {"password": PASSWORD})
+    m.refresh_from_db()
+    assert m.has_official_number and m.content_hash == selectors.signing_hash(m)
 
 
 def test_a_wrong_password_is_refused_next_to_the_field(client, chain):
@@ -529,52 +540,48 @@ def test_cancelling_needs_a_reason(client, chain):
     assert "Hoãn thu gom" in client.get(reverse("manifests:detail", args=[m.pk])).content.decode()
 
 
-# --- signature code --------------------------------------------------------------------------------------
+# --- personal handover code ----------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
     "persona, expected",
-    [("alice", 200), ("bob", 403), ("vera", 403), ("fred", 404), ("zoe", 404), ("hanoi_official", 403), ("nobody", 404)],
+    [("alice", 200), ("bob", 200), ("vera", 404), ("fred", 404), ("zoe", 404), ("hanoi_official", 404), ("nobody", 404)],
 )
-def test_the_signature_code_page_is_for_the_generators_admin(client, chain, persona, expected):
-    url = reverse("manifests:signature_code", args=[chain.alpha.pk])
+def test_the_handover_code_page_is_for_the_generators_staff(client, chain, persona, expected):
+    url = reverse("manifests:handover_code", args=[chain.alpha.pk])
     assert status_of(client, getattr(chain, persona), "get", url) == expected
     assert status_of(client, getattr(chain, persona), "post", url) == expected
 
 
 def test_organisations_that_do_not_generate_have_no_code(client, chain):
-    omega_admin = factories.UserFactory(username="olga")
-    factories.MembershipFactory(user=omega_admin, organisation=chain.omega, role="admin")
-    assert status_of(client, omega_admin, "get", reverse("manifests:signature_code", args=[chain.omega.pk])) == 404
+    assert status_of(client, chain.fred, "get", reverse("manifests:handover_code", args=[chain.omega.pk])) == 404
 
 
 def test_a_new_code_is_shown_once_and_works_on_the_drivers_phone(client, chain):
     w = chain
-    url = reverse("manifests:signature_code", args=[w.alpha.pk])
-    client.force_login(w.alice)
-    assert "usable" in client.get(url).content.decode()
-    response = client.post(url)
+    url = reverse("manifests:handover_code", args=[w.alpha.pk])
+    client.force_login(w.bob)
+    assert "no code yet" in client.get(url).content.decode()
+    refused = client.post(url, {"password": "wrong"})
+    assert refused.status_code == 200 and refused.context["form"].errors["password"] and refused.context["new_code"] is None
+    response = client.post(url, {"password": PASSWORD})
     code = response.context["new_code"]
     assert response.status_code == 200 and len(code) == 6 and code in response.content.decode()
     assert "no-store" in response.get("Cache-Control", "") or "max-age=0" in response.get("Cache-Control", "")
     assert code not in " ".join(messages_of(response))
     assert code not in client.get(url).content.decode()
-    # The code is stored hashed; the old one no longer works, the new one does.
-    assert code not in SignatureCode.objects.get(organisation=w.alpha).code_hash
+    assert code not in HandoverCode.objects.get(membership__user=w.bob).code_hash
     m = services.seal(w.alice, w.draft())
-    if w.code != code:
-        with pytest.raises(services.TransitionError):
-            services.pickup(w.dan, m, vehicle=w.truck, quantities=quantities(m), signature_code=w.code)
-    m = services.pickup(w.dan, m, vehicle=w.truck, quantities=quantities(m), signature_code=code)
-    assert m.status == Status.IN_TRANSIT and m.generator_signature_method == "company_code"
+    m = services.pickup(w.dan, m, vehicle=w.truck, quantities=quantities(m), handover_by=w.bob, handover_code=code)
+    assert m.status == Status.IN_TRANSIT and m.generator_signed_by == w.bob
 
 
-def test_a_locked_code_is_reported(client, chain, settings):
+def test_a_locked_code_is_reported_to_its_holder(client, chain, settings):
     w = chain
     m = services.seal(w.alice, w.draft())
     wrong = "000000" if w.code != "000000" else "111111"
     for _ in range(settings.HWMS_SIGNATURE_CODE_MAX_ATTEMPTS):
         with pytest.raises(services.TransitionError):
-            services.pickup(w.dan, m, vehicle=w.truck, quantities=quantities(m), signature_code=wrong)
+            services.pickup(w.dan, m, vehicle=w.truck, quantities=quantities(m), handover_by=w.alice, handover_code=wrong)
     client.force_login(w.alice)
-    assert "locked after repeated wrong entries" in client.get(reverse("manifests:signature_code", args=[w.alpha.pk])).content.decode()
+    assert "locked after repeated wrong entries" in client.get(reverse("manifests:handover_code", args=[w.alpha.pk])).content.decode()

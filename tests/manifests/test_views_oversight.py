@@ -25,7 +25,7 @@ def receive(w, m, first=None):
     data = {line.pk: {"received_quantity_kg": line.quantity_kg} for line in lines}
     if first:
         data[lines[0].pk] = first
-    return services.receive(w.fred, m, lines=data)
+    return services.receive(w.fred, m, password=PASSWORD, lines=data)
 
 
 @pytest.fixture
@@ -34,7 +34,7 @@ def lists(chain):
     w = chain
     w.with_discrepancy = receive(w, delivered(w), {"received_quantity_kg": Decimal(80), "comment": "Thiếu 20 kg"})
     w.hcm_discrepancy = receive(w, delivered(w, site=w.alpha_hcm), {"received_quantity_kg": Decimal(70), "comment": "Thiếu"})
-    w.refused = services.receive(w.fred, delivered(w), lines={}, refuse_reason="Thùng rò rỉ")
+    w.refused = services.receive(w.fred, delivered(w), password=PASSWORD, lines={}, refuse_reason="Thùng rò rỉ")
     w.line_rejected = receive(w, delivered(w), {"rejected": True, "rejection_reason": "Sai mã"})
     m = services.sign(w.alice, w.draft(), PASSWORD)
     w.overdue = services.pickup(w.dan, m, vehicle=w.truck, quantities={line.pk: line.quantity_kg for line in m.lines.all()})
@@ -100,7 +100,7 @@ def test_the_lists_need_a_login(client, chain):
 def test_the_lists_paginate(client, chain):
     w = chain
     for _ in range(27):
-        services.receive(w.fred, delivered(w), lines={}, refuse_reason="Thùng rò rỉ")
+        services.receive(w.fred, delivered(w), password=PASSWORD, lines={}, refuse_reason="Thùng rò rỉ")
     client.force_login(w.central_official)
     first = client.get(reverse("manifests:oversight", args=["rejections"]))
     assert dict((name, count) for name, _label, count in first.context["tabs"])["rejections"] == 27

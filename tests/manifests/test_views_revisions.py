@@ -21,9 +21,9 @@ def completed(w):
     m = services.sign(w.alice, w.draft(), PASSWORD)
     m = services.pickup(w.dan, m, vehicle=w.truck, quantities={line.pk: line.quantity_kg for line in m.lines.all()})
     m = services.deliver(w.dan, m)
-    m = services.receive(w.fred, m, lines={line.pk: {"received_quantity_kg": line.quantity_kg} for line in m.lines.all()})
+    m = services.receive(w.fred, m, password=PASSWORD, lines={line.pk: {"received_quantity_kg": line.quantity_kg} for line in m.lines.all()})
     today = timezone.localdate()
-    return services.treat(w.fred, m, lines={line.pk: {"treatment_method": w.incineration, "treated_on": today} for line in m.lines.all()})
+    return services.treat(w.fred, m, password=PASSWORD, lines={line.pk: {"treatment_method": w.incineration, "treated_on": today} for line in m.lines.all()})
 
 
 def first_line(m):

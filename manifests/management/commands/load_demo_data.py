@@ -48,6 +48,23 @@ VEHICLES = [
     ("0312345678", "51C-123.45", "Xe tải thùng kín 10 tấn"),
 ]
 
+# Permits covering transport: the facility's own permit, and the transporter's (each lists the vehicles).
+TRANSPORT_PERMITS = [
+    ("0312345678", "Khu xử lý Môi trường Xanh Hiệp Phước", "2519/GPMT-BNNMT"),
+    ("0109876543", "Bãi xe Hoàng Long", "1187/GPMT-BNNMT"),
+]
+
+# Printed in the signature blocks of the manifest copy.
+POSITIONS = {
+    "dn_quantri": "Trưởng phòng An toàn – Môi trường",
+    "dn_nhanvien": "Nhân viên kho",
+    "laixe": "Lái xe",
+    "xuly": "Nhân viên tiếp nhận",
+    "xuly_quantri": "Giám đốc kỹ thuật",
+}
+# Generator members given a personal handover confirmation code (printed by the command).
+HANDOVER = ["dn_quantri", "dn_nhanvien"]
+
 # username, full name, organisation tax code or None, membership role or official province (code / 0 = country)
 USERS = [
     ("dn_quantri", "Nguyễn Thị Lan", "0101234567", Membership.Role.ADMIN, "Quản trị doanh nghiệp (chủ nguồn thải)"),
@@ -80,14 +97,16 @@ class Command(BaseCommand):
         with transaction.atomic():
             logins = self._load(password)
             created = self._manifests()
-            code = services.rotate_signature_code(User.objects.get(username="dn_quantri"), Organisation.objects.get(tax_code=GENERATOR))
+            generator = Organisation.objects.get(tax_code=GENERATOR)
+            codes = {username: services.set_handover_code(User.objects.get(username=username), generator, password) for username in HANDOVER}
         self.stdout.write(self.style.SUCCESS(f"Demo data ready. Every demo account's password: {password}"))
         width = max(len(username) for username, _ in logins)
         for username, role in logins:
             self.stdout.write(f"  {username.ljust(width)}  {role}")
         if created:
             self.stdout.write(f"{created} demo manifests created, one at each step of the chain.")
-        self.stdout.write(f"Company signature code of {ORGANISATIONS[0][1]} (typed on the driver's phone): {code}")
+        for username, code in codes.items():
+            self.stdout.write(f"Handover confirmation code of {username} ({ORGANISATIONS[0][1]}, typed on the driver's phone): {code}")
 
     def _load(self, password):
         organisations = {}
@@ -124,13 +143,32 @@ class Command(BaseCommand):
             },
         )
         if created:
-            permit.waste_codes.set(WasteCode.objects.current())
-            permit.treatment_methods.set(TreatmentMethod.objects.filter(code__in=["TĐ", "HR", "TC", "TH", "PT", "ĐX"]))
+            permit.waste_codes.set(WasteCode.objects.for_manifest())
+            permit.treatment_methods.set(TreatmentMethod.objects.filter(code__in=["TĐ", "HR", "TC", "TH", "PT", "ĐX", "Khác"]))
+        # Decree 08/2022: transport by a licensed organisation whose permit lists each vehicle.
+        for tax_code, site_name, number in TRANSPORT_PERMITS:
+            transport, created = Permit.objects.get_or_create(
+                issuer="Bộ Nông nghiệp và Môi trường",
+                number=number,
+                defaults={
+                    "site": sites[site_name],
+                    "valid_from": date(2025, 3, 1),
+                    "valid_until": date(2030, 2, 28),
+                    "yearly_capacity_kg": Decimal("0") if site_name != facility_site.name else Decimal("12000000"),
+                    "covers_transport": True,
+                },
+            )
+            if not transport.covers_transport:
+                transport.covers_transport = True
+                transport.save(update_fields=["covers_transport"])
+            transport.vehicles.add(*Vehicle.objects.filter(organisation__tax_code=tax_code))
 
         logins = []
         for username, full_name, tax_code, role, label in USERS:
             user = self._user(username, full_name, password)
-            Membership.objects.get_or_create(user=user, organisation=organisations[tax_code], defaults={"role": role})
+            Membership.objects.get_or_create(
+                user=user, organisation=organisations[tax_code], defaults={"role": role, "position": POSITIONS.get(username, "")}
+            )
             logins.append((username, label))
         for username, full_name, province_code, authority, label in OFFICIALS:
             user = self._user(username, full_name, password)
@@ -157,12 +195,12 @@ class Command(BaseCommand):
         facility_site = Site.objects.get(name="Khu xử lý Môi trường Xanh Hiệp Phước")
         permit = facility_site.permits.first()
         truck = Vehicle.objects.get(plate="29C-456.78")
-        codes = {code.code: code for code in WasteCode.objects.current()}
+        codes = {code.code: code for code in WasteCode.objects.for_manifest()}
         incineration = TreatmentMethod.objects.get(code="TĐ")
         today = timezone.localdate()
 
         def line(code, description, state, packaging, count, kg):
-            return services.LineInput(codes[code], description, state, packaging, count, Decimal(kg))
+            return services.LineInput(codes[code], description, state, packaging, count, Decimal(kg), planned_method=incineration)
 
         def draft(site_name, lines):
             return services.create_draft(
@@ -197,15 +235,15 @@ class Command(BaseCommand):
         first, second = received.lines.all()
         services.receive(
             clerk,
-            received,
+            received, password=password,
             lines={
                 first.pk: {"received_quantity_kg": Decimal("650"), "comment": "Thiếu 70 kg so với khai báo (cân tại cổng nhà máy)."},
                 second.pk: {"received_quantity_kg": second.quantity_kg},
             },
         )
         completed = delivered("Nhà máy Sao Mai Hà Nội", [oil, rags])
-        services.receive(clerk, completed, lines={line.pk: {"received_quantity_kg": line.quantity_kg} for line in completed.lines.all()})
-        services.treat(clerk, completed, lines={line.pk: {"treatment_method": incineration, "treated_on": today} for line in completed.lines.all()})
+        services.receive(clerk, completed, password=password, lines={line.pk: {"received_quantity_kg": line.quantity_kg} for line in completed.lines.all()})
+        services.treat(clerk, completed, password=password, lines={line.pk: {"treatment_method": incineration, "treated_on": today} for line in completed.lines.all()})
         return 6
 
     def _user(self, username, full_name, password):
