@@ -255,12 +255,11 @@ class Permit(models.Model):
         return self.valid_from <= day <= self.valid_until
 
     @classmethod
-    def transport_permits(cls, organisation_id, day=None):
-        """The organisation's permits in force on the day that cover hazardous waste transport."""
+    def transport_permits(cls, organisation_id=None, day=None):
+        """Permits in force on the day that cover hazardous waste transport (of one organisation, or of all)."""
         day = day or timezone.localdate()
-        return cls.objects.filter(
-            site__organisation_id=organisation_id, covers_transport=True, valid_from__lte=day, valid_until__gte=day
-        )
+        permits = cls.objects.filter(covers_transport=True, valid_from__lte=day, valid_until__gte=day)
+        return permits if organisation_id is None else permits.filter(site__organisation_id=organisation_id)
 
 
 class Vehicle(models.Model):

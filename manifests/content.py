@@ -12,7 +12,7 @@ def manifest_content(manifest):
     """Plain, JSON-ready dict of everything a signature covers (parties, plan, lines, later steps)."""
     lines = []
     prefetched = "lines" in getattr(manifest, "_prefetched_objects_cache", {})
-    rows = manifest.lines.all() if prefetched else manifest.lines.select_related("waste_code", "received_waste_code", "treatment_method")
+    rows = manifest.lines.all() if prefetched else manifest.lines.select_related("waste_code", "received_waste_code", "treatment_method", "planned_method")
     for line in rows:
         lines.append(
             {
@@ -23,6 +23,8 @@ def manifest_content(manifest):
                 "packaging_type": line.packaging_type,
                 "packaging_count": line.packaging_count,
                 "quantity_kg": _d(line.quantity_kg),
+                "planned_method": line.planned_method.code if line.planned_method_id else None,
+                "planned_method_note": line.planned_method_note,
                 "pickup_quantity_kg": _d(line.pickup_quantity_kg),
                 "received_quantity_kg": _d(line.received_quantity_kg),
                 "received_waste_code": line.received_waste_code.code if line.received_waste_code_id else None,
@@ -31,6 +33,8 @@ def manifest_content(manifest):
                 "rejected": line.rejected,
                 "rejection_reason": line.rejection_reason,
                 "treatment_method": line.treatment_method.code if line.treatment_method_id else None,
+                "treatment_note": line.treatment_note,
+                "pickup_discrepancy": line.pickup_discrepancy,
                 "treated_on": _d(line.treated_on),
             }
         )
@@ -39,7 +43,8 @@ def manifest_content(manifest):
         "version": manifest.version,
         "generator": {"tax_code": manifest.generator.tax_code, "name": manifest.generator.name, "site": manifest.generator_site_id},
         "facility": {"tax_code": manifest.facility.tax_code, "name": manifest.facility.name, "site": manifest.facility_site_id},
-        "permit": manifest.permit.number,
+        "permit": manifest.permit.number if manifest.permit_id else None,
+        "origin": {"number": manifest.origin.number, "kind": manifest.origin_kind} if manifest.origin_id else None,
         "transporter": {"tax_code": manifest.transporter.tax_code, "name": manifest.transporter.name},
         "planned_pickup_date": _d(manifest.planned_pickup_date),
         "vehicle": manifest.vehicle.plate if manifest.vehicle_id else None,

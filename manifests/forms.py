@@ -17,7 +17,7 @@ from catalog.models import PhysicalState, TreatmentMethod, WasteCode
 from . import selectors
 from .filters import DateInput
 from .forms_transport import QuantityField
-from .models import Packaging
+from .models import FollowUp, Packaging
 from .services import LineInput
 
 LINE_PREFIX = "lines"
@@ -72,7 +72,7 @@ class ManifestForm(forms.Form):
         self.fields["generator_site"].queryset = generator_sites
         self.fields["facility_site"].queryset = facility_sites
         self.fields["permit"].queryset = selectors.valid_permits(facility_sites, timezone.localdate())
-        self.fields["transporter"].queryset = selectors.active_transporters()
+        self.fields["transporter"].queryset = selectors.active_transporters(user)
         self.fields["planned_pickup_date"].initial = self.fields["planned_pickup_date"].initial or timezone.localdate()
         if len(generator_sites) == 1 and not self.initial.get("generator_site"):
             self.fields["generator_site"].initial = generator_sites[0].pk
@@ -136,6 +136,14 @@ class LineForm(forms.Form):
         label=_("Number of packages"), min_value=1, max_value=100000, widget=forms.NumberInput(attrs={"inputmode": "numeric", "min": "1"})
     )
     quantity_kg = QuantityField(label=_("Quantity (kg)"), min_value=Decimal("0.01"))
+    planned_method = forms.ModelChoiceField(
+        label=_("Planned treatment method"),
+        queryset=TreatmentMethod.objects.order_by("order", "code"),
+        required=False,
+        empty_label=_("Choose before signing"),
+        help_text=_("Needed at the handover; the facility's permit must allow it."),
+    )
+    planned_method_note = forms.CharField(label=_("Planned method in words (when “Other”)"), max_length=255, required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -161,7 +169,16 @@ class LineForm(forms.Form):
             packaging_type=data["packaging_type"],
             packaging_count=data["packaging_count"],
             quantity_kg=data["quantity_kg"],
+            planned_method=data.get("planned_method"),
+            planned_method_note=(data.get("planned_method_note") or "").strip(),
         )
+
+    def clean(self):
+        cleaned = super().clean()
+        method = cleaned.get("planned_method")
+        if method is not None and method.is_other and not (cleaned.get("planned_method_note") or "").strip():
+            self.add_error("planned_method_note", _("Describe the method in words when choosing “Other”."))
+        return cleaned
 
 
 class BaseLineFormSet(forms.BaseFormSet):
@@ -213,6 +230,8 @@ def line_initial(lines):
             "packaging_type": line.packaging_type,
             "packaging_count": line.packaging_count,
             "quantity_kg": line.quantity_kg,
+            "planned_method": line.planned_method_id,
+            "planned_method_note": line.planned_method_note,
         }
         for line in lines
     ]
@@ -231,6 +250,35 @@ class SignForm(forms.Form):
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
         help_text=_("Re-enter your password to sign: this is your signature of the handover."),
     )
+
+
+class FollowUpForm(forms.Form):
+    """Where a rejected load goes: back to the generator, or to another licensed facility under its permit."""
+
+    kind = forms.ChoiceField(label=_("The rejected waste"), choices=FollowUp.choices, widget=forms.RadioSelect)
+    facility_site = SiteChoiceField(label=_("Other licensed facility"), queryset=None, required=False, empty_label=_("Choose the facility"))
+    permit = PermitChoiceField(
+        label=_("Its permit"), queryset=None, required=False, empty_label=_("Choose the permit"), widget=PermitSelect
+    )
+    planned_method = forms.ModelChoiceField(
+        label=_("Planned treatment method"), queryset=TreatmentMethod.objects.order_by("order", "code"), required=False
+    )
+    planned_method_note = forms.CharField(label=_("Planned method in words (when “Other”)"), max_length=255, required=False)
+    password = SignForm.base_fields["password"]
+
+    def __init__(self, *args, original, **kwargs):
+        super().__init__(*args, **kwargs)
+        sites = selectors.active_facility_sites().exclude(pk=original.facility_site_id).select_related("organisation").order_by("organisation__name", "name")
+        self.fields["facility_site"].queryset = sites
+        self.fields["permit"].queryset = selectors.valid_permits(sites, timezone.localdate())
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("kind") == FollowUp.REDIRECT:
+            for name in ("facility_site", "permit", "planned_method"):
+                if not cleaned.get(name):
+                    self.add_error(name, _("Needed to redirect the waste to another facility."))
+        return cleaned
 
 
 class CancelForm(forms.Form):
@@ -323,6 +371,7 @@ __all__ = [
     "LINE_PREFIX",
     "CancelForm",
     "DecisionForm",
+    "FollowUpForm",
     "LineFormSet",
     "ManifestForm",
     "RevisionForm",

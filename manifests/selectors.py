@@ -149,8 +149,14 @@ def active_facility_sites():
     return Site.objects.filter(active=True, organisation__active=True, organisation__is_facility=True).select_related("organisation")
 
 
-def active_transporters():
-    return Organisation.objects.filter(active=True, is_transporter=True).order_by("name")
+def active_transporters(user=None):
+    """Who may carry a manifest's waste (Decree 08/2022): transporters holding a permit in force that covers
+    hazardous waste transport, and the user's own generator organisations (self-transport)."""
+    from accounts.models import Permit
+
+    licensed = Q(is_transporter=True, pk__in=Permit.transport_permits().values("site__organisation_id"))
+    own = Q(is_generator=True, pk__in=list(policy.scope_for(user).roles)) if user is not None else Q(pk__in=[])
+    return Organisation.objects.filter(licensed | own, active=True).order_by("name")
 
 
 def draft_choices(user):
@@ -181,7 +187,9 @@ def valid_permits(facility_sites, on_date):
 
 def manifest_lines(manifest):
     return list(
-        manifest.lines.select_related("waste_code", "received_waste_code", "treatment_method").order_by("position")
+        manifest.lines.select_related("waste_code", "received_waste_code", "treatment_method", "planned_method")
+        .prefetch_related("waste_code__hazard_properties")
+        .order_by("position")
     )
 
 
@@ -334,12 +342,18 @@ LABELS = {
     "treat": _("Record treatment"),
     "cancel": _("Cancel the manifest"),
     "request_revision": _("Propose a revision"),
+    "follow_up": _("Return or redirect the rejected waste"),
     "certificate": _("Completion certificate"),
     "pdf": _("PDF copy"),
 }
 
 URL_NAMES = {"request_revision": "revision_create"}
-STYLES = {"sign": "primary", "pickup": "primary", "deliver": "primary", "receive": "primary", "treat": "primary", "cancel": "danger"}
+STYLES = {"follow_up": "primary", "sign": "primary", "pickup": "primary", "deliver": "primary", "receive": "primary", "treat": "primary", "cancel": "danger"}
+
+
+def needs_follow_up(manifest):
+    """Rejected waste whose destination (return or redirect) is not decided yet."""
+    return manifest.has_rejection and not manifest.follow_ups.exists()
 
 
 def available_actions(user, manifest):
@@ -354,6 +368,8 @@ def available_actions(user, manifest):
         else:
             label = LABELS[name]
         if name == "request_revision" and manifest.revisions.filter(state=Revision.State.PENDING).exists():
+            continue
+        if name == "follow_up" and not needs_follow_up(manifest):
             continue
         url = reverse(f"manifests:{URL_NAMES.get(name, name)}", args=[manifest.pk])
         actions.append(Action(name=name, label=label, url=url, post=name == "seal", style=STYLES.get(name, "secondary")))

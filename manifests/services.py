@@ -101,7 +101,7 @@ def _lines(manifest):
     snapshot all use (and update) these objects."""
     if "lines" not in getattr(manifest, "_prefetched_objects_cache", {}):
         prefetch_related_objects(
-            [manifest], Prefetch("lines", ManifestLine.objects.select_related("waste_code", "received_waste_code", "treatment_method"))
+            [manifest], Prefetch("lines", ManifestLine.objects.select_related("waste_code", "received_waste_code", "treatment_method", "planned_method"))
         )
     return list(manifest.lines.all())
 

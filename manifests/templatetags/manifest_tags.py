@@ -32,4 +32,6 @@ def manifest_flags(manifest):
         flags.append(format_html(' <span class="badge badge-danger">{}</span>', _("overdue")))
     if manifest.has_discrepancy:
         flags.append(format_html(' <span class="badge badge-warn">{}</span>', _("discrepancy")))
+    if getattr(manifest, "over_capacity", False):
+        flags.append(format_html(' <span class="badge badge-danger">{}</span>', _("beyond licensed capacity")))
     return mark_safe("".join(flags))  # noqa: S308 - each piece is escaped by format_html

@@ -23,6 +23,7 @@ from ..forms import (
     LINE_PREFIX,
     CancelForm,
     DecisionForm,
+    FollowUpForm,
     LineFormSet,
     ManifestForm,
     SignForm,
@@ -31,6 +32,7 @@ from ..forms import (
 )
 from ..forms_transport import PasswordSignatureForm as HandoverCodeForm
 from ..models import HandoverCode
+from ..signatures import signature_blocks
 from .common import (
     TransitionError,
     apply_transition_error,
@@ -188,12 +190,15 @@ def detail_context(user, manifest):
     lines = selectors.manifest_lines(manifest)
     revisions = selectors.revisions(manifest)
     pending = next((r for r in revisions if r.state == r.State.PENDING), None)
+    events = selectors.timeline(manifest)
     context = {
         "manifest": manifest,
         "lines": lines,
         "totals": selectors.line_totals(lines),
         "actions": selectors.available_actions(user, manifest),
-        "events": selectors.timeline(manifest),
+        "events": events,
+        "signature_blocks": signature_blocks(manifest, events),
+        "follow_ups": list(manifest.follow_ups.only("pk", "number", "origin_kind", "status")),
         "revisions": revisions,
         "pending": pending,
     }
@@ -280,6 +285,45 @@ def cancel(request, pk):
     return render(request, "manifests/cancel.html", {"manifest": manifest, "form": form})
 
 
+@login_required
+@require_http_methods(["GET", "POST"])
+def follow_up(request, pk):
+    """The generator decides where a rejected load goes: a new manifest, linked to this one, signed now."""
+    manifest = selectors.get_manifest_for_user(request.user, pk)
+    refused = guard(request, manifest, "follow_up")
+    if refused:
+        return refused
+    if not selectors.needs_follow_up(manifest):
+        messages.info(request, _("Nothing rejected on this manifest waits for a decision."))
+        return redirect(detail_url(manifest))
+    form = FollowUpForm(request.POST if request.method == "POST" else None, original=manifest)
+    done = submit_transition(
+        request,
+        form,
+        lambda data: services.create_follow_up(
+            request.user,
+            manifest,
+            kind=data["kind"],
+            facility_site=data.get("facility_site"),
+            permit=data.get("permit"),
+            planned_method=data.get("planned_method"),
+            planned_method_note=data.get("planned_method_note", ""),
+            password=data["password"],
+            context=request_context(request),
+        ),
+        lambda created: success(
+            request,
+            _("Manifest %(number)s is signed for the rejected waste of %(origin)s; the transporter can collect it.")
+            % {"number": created.number, "origin": manifest.number},
+            detail_url(created),
+        ),
+    )
+    if done:
+        return done
+    rejected = [line for line in selectors.manifest_lines(manifest) if line.rejected]
+    return render(request, "manifests/follow_up.html", {"manifest": manifest, "form": form, "rejected": rejected})
+
+
 # --- personal handover code ------------------------------------------------------------------------------
 
 
@@ -320,5 +364,6 @@ urlpatterns = [
     path("<int:pk>/sign/", sign, name="sign"),
     path("<int:pk>/seal/", seal, name="seal"),
     path("<int:pk>/cancel/", cancel, name="cancel"),
+    path("<int:pk>/follow-up/", follow_up, name="follow_up"),
     path("organisations/<int:org_pk>/handover-code/", handover_code, name="handover_code"),
 ]
