@@ -54,7 +54,7 @@ class SiteAdmin(AdminFormats, ImportExportModelAdmin):
 @admin.register(Membership)
 class MembershipAdmin(AdminFormats, ImportExportModelAdmin):
     resource_classes = [resources.MembershipResource]
-    list_display = ["user", "organisation", "role"]
+    list_display = ["user", "organisation", "role", "position"]
     list_filter = ["role"]
     search_fields = ["user__username", "organisation__name"]
     autocomplete_fields = ["user", "organisation"]
@@ -73,9 +73,10 @@ class JurisdictionAdmin(AdminFormats, ImportExportModelAdmin):
 @admin.register(Permit)
 class PermitAdmin(AdminFormats, ImportExportModelAdmin):
     resource_classes = [resources.PermitResource]
-    list_display = ["number", "site", "issuer", "valid_from", "valid_until", "yearly_capacity_kg"]
+    list_display = ["number", "site", "issuer", "valid_from", "valid_until", "yearly_capacity_kg", "covers_transport"]
+    list_filter = ["covers_transport"]
     search_fields = ["number", "site__name", "site__organisation__name"]
-    autocomplete_fields = ["site"]
+    autocomplete_fields = ["site", "vehicles"]
     filter_horizontal = ["waste_codes", "treatment_methods"]
     list_select_related = ["site"]
 

@@ -69,10 +69,15 @@ class PermitResource(resources.ModelResource):
         "treatment_methods",
         widgets.ManyToManyWidget("catalog.TreatmentMethod", separator=";", field="code"),
     )
+    # The vehicles the permit lists for hazardous waste transport, by plate.
+    vehicles = fields.Field("vehicles", "vehicles", widgets.ManyToManyWidget(Vehicle, separator=";", field="plate"))
 
     class Meta:
         model = Permit
-        fields = ["id", "site", "number", "issuer", "valid_from", "valid_until", "yearly_capacity_kg", "waste_codes", "treatment_methods"]
+        fields = [
+            "id", "site", "number", "issuer", "valid_from", "valid_until", "yearly_capacity_kg",
+            "waste_codes", "treatment_methods", "covers_transport", "vehicles",
+        ]
         clean_model_instances = True
 
 

@@ -53,7 +53,7 @@ def organisation_detail(user, organisation):
         "can_manage": policy.can_manage_organisation(user, organisation),
         "my_role": scope.roles.get(organisation.pk),
         "act_roles": policy.ACT_ROLES,
-        "permits": Permit.objects.filter(site__in=sites).select_related("site").order_by("-valid_until"),
+        "permits": Permit.objects.filter(site__in=sites).select_related("site").prefetch_related("vehicles").order_by("-valid_until"),
         "vehicles": organisation.vehicles.order_by("plate"),
     }
     # Member lists are the organisation's own business (and the administrators').

@@ -123,7 +123,8 @@ def reference_data():
     oil = factories.WasteCodeFactory(code="17 02 03")
     lamps = factories.WasteCodeFactory(code="16 01 06", name_vi="Bóng đèn huỳnh quang thải", physical_states=["solid"])
     incineration = factories.TreatmentMethodFactory(code="TĐ", name_vi="Thiêu đốt")
-    permit = factories.PermitFactory(site=omega_site)
+    permit = factories.PermitFactory(site=omega_site, covers_transport=True)
+    permit.vehicles.set([truck])
     permit.waste_codes.set([oil, lamps])
     permit.treatment_methods.set([incineration])
     codes = [oil, lamps]
@@ -137,6 +138,7 @@ def reference_data():
                 packaging_type=Packaging.DRUM,
                 packaging_count=1 + i,
                 quantity_kg=Decimal(100 + (seed * 7 + i * 13) % 400) + Decimal("0.25"),
+                planned_method=incineration,
             )
             for i in range(count)
         ]

@@ -167,22 +167,30 @@ class Seeder:
         Membership.objects.bulk_create(memberships, batch_size=5000)
         Vehicle.objects.bulk_create(vehicles, batch_size=5000)
         codes = list(WasteCode.objects.current().exclude(class_marker="TT"))
-        methods = list(TreatmentMethod.objects.all())
+        methods = list(TreatmentMethod.objects.exclude(code=TreatmentMethod.OTHER))  # "Khác" would need a description
         today = timezone.localdate()
         permits = []
-        for org in by_kind["f"]:
+        # Facilities hold treatment permits (those that transport, covering transport); transporters hold transport
+        # permits listing their vehicles (Decree 08/2022).
+        for org in (*by_kind["f"], *by_kind["t"]):
             for site in org.sites.all():
                 permits.append(
                     Permit(
                         site=site, number=f"{org.tax_code}/GPMT-SYN", issuer="Synthetic",
                         valid_from=date(today.year - self.years - 1, 1, 1), valid_until=date(today.year + 5, 12, 31),
-                        yearly_capacity_kg=Decimal(self.random.randint(500, 50000)) * 1000,
+                        yearly_capacity_kg=Decimal(self.random.randint(500, 50000)) * 1000 if org.is_facility else Decimal(0),
+                        covers_transport=org.is_transporter,
                     )
                 )
         Permit.objects.bulk_create(permits)
-        for permit in Permit.objects.filter(issuer="Synthetic"):
-            permit.waste_codes.set(codes)
-            permit.treatment_methods.set(methods)
+        listed = []
+        for permit in Permit.objects.filter(issuer="Synthetic").select_related("site__organisation"):
+            if permit.site.organisation.is_facility:
+                permit.waste_codes.set(codes)
+                permit.treatment_methods.set(methods)
+            if permit.covers_transport:
+                listed += [Permit.vehicles.through(permit_id=permit.pk, vehicle_id=v) for v in permit.site.organisation.vehicles.values_list("pk", flat=True)]
+        Permit.vehicles.through.objects.bulk_create(listed, batch_size=5000)
         return codes, methods
 
     # --- manifests and lines (SQL) ------------------------------------------------------------------------
@@ -263,7 +271,8 @@ class Seeder:
                     planned_pickup_date, note, created_by_id, created_at, updated_at,
                     generator_signed_by_id, generator_signed_at, generator_signature_method, content_hash,
                     vehicle_id, driver_id, picked_up_at, delivered_at, received_by_id, received_at,
-                    has_discrepancy, has_rejection, rejection_reason, completed_at, cancelled_at, cancel_reason, overdue_since
+                    has_discrepancy, has_rejection, rejection_reason, completed_at, cancelled_at, cancel_reason, overdue_since,
+                    completed_by_id, over_capacity, origin_kind
                 )
                 SELECT number, reverse(number), status, 1, gen_org, gen_site, fac_org, fac_site, permit, tra_org, gen_org, gen_prov,
                        fac_prov, declared, (created_at AT TIME ZONE 'Asia/Ho_Chi_Minh')::date + 3, '', %(creator)s, created_at, created_at,
@@ -281,7 +290,8 @@ class Seeder:
                        CASE WHEN status = 'cancelled' THEN created_at + interval '1 day' END,
                        CASE WHEN status = 'cancelled' THEN 'Thay đổi kế hoạch' ELSE '' END,
                        CASE WHEN status IN ('in_transit', 'delivered', 'received') AND created_at < %(end)s - interval '183 days'
-                            THEN created_at + interval '183 days' END
+                            THEN created_at + interval '183 days' END,
+                       CASE WHEN status = 'completed' THEN fac_user END, false, ''
                 FROM (
                     SELECT p.*, s.status,
                            s.status NOT IN ('sealed', 'ready_for_pickup', 'cancelled') AS picked,
@@ -339,7 +349,8 @@ class Seeder:
                 INSERT INTO manifests_manifestline (
                     manifest_id, position, waste_code_id, description, physical_state, packaging_type, packaging_count,
                     quantity_kg, pickup_quantity_kg, received_quantity_kg, received_waste_code_id, discrepancy,
-                    discrepancy_comment, rejected, rejection_reason, treatment_method_id, treated_on
+                    discrepancy_comment, rejected, rejection_reason, treatment_method_id, treated_on,
+                    planned_method_id, planned_method_note, treatment_note, pickup_discrepancy
                 )
                 SELECT m.id, k, (%(codes)s::bigint[])[1 + floor({u(21, 'pl.i * 8 + k')} * %(ncodes)s)::int],
                        'Chất thải tổng hợp', 'solid', 'drum', 1 + floor({u(22, 'pl.i * 8 + k')} * 20)::int, q.kg,
@@ -350,7 +361,9 @@ class Seeder:
                        CASE WHEN m.has_discrepancy AND k = 1 AND m.status <> 'rejected' THEN 'Thiếu so với chứng từ' ELSE '' END,
                        m.status = 'rejected', CASE WHEN m.status = 'rejected' THEN m.rejection_reason ELSE '' END,
                        CASE WHEN m.status = 'completed' THEN (%(methods)s::bigint[])[1 + floor({u(23, 'pl.i * 8 + k')} * %(nmethods)s)::int] END,
-                       CASE WHEN m.status = 'completed' THEN (m.completed_at AT TIME ZONE 'Asia/Ho_Chi_Minh')::date END
+                       CASE WHEN m.status = 'completed' THEN (m.completed_at AT TIME ZONE 'Asia/Ho_Chi_Minh')::date END,
+                       CASE WHEN m.status NOT IN ('draft') THEN (%(methods)s::bigint[])[1 + floor({u(23, 'pl.i * 8 + k')} * %(nmethods)s)::int] END,
+                       '', '', false
                 FROM synthetic_plan pl
                 JOIN synthetic_map m ON m.i = pl.i
                 CROSS JOIN LATERAL generate_series(1, pl.nlines) AS k
@@ -409,6 +422,7 @@ def reset():
             cursor.execute(f"DELETE FROM {table} WHERE manifest_id IN ({synthetic})", [SYNTHETIC_USER])
         cursor.execute(f"DELETE FROM manifests_manifest WHERE id IN ({synthetic})", [SYNTHETIC_USER])
         orgs = "SELECT id FROM accounts_organisation WHERE address = 'Synthetic' AND tax_code LIKE '9%%'"
+        cursor.execute("DELETE FROM accounts_permit_vehicles WHERE permit_id IN (SELECT id FROM accounts_permit WHERE issuer = 'Synthetic')")
         cursor.execute("DELETE FROM accounts_permit_waste_codes WHERE permit_id IN (SELECT id FROM accounts_permit WHERE issuer = 'Synthetic')")
         cursor.execute("DELETE FROM accounts_permit_treatment_methods WHERE permit_id IN (SELECT id FROM accounts_permit WHERE issuer = 'Synthetic')")
         cursor.execute("DELETE FROM accounts_permit WHERE issuer = 'Synthetic'")
