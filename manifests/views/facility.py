@@ -117,6 +117,7 @@ def receive(request, pk):
             "refuse_form": refuse_form,
             "can_act": manifest.status in RECEIVABLE,
             "tolerance": settings.HWMS_QUANTITY_TOLERANCE_PERCENT,
+            "capacity_left": services.capacity_left(manifest.permit) if manifest.permit_id else None,
         },
     )
 

@@ -195,3 +195,16 @@ def test_only_the_facility_may_receive(chain):
     m = at_status(w, Status.DELIVERED)
     with pytest.raises(PermissionDenied):
         services.receive(w.alice, m, password=PASSWORD, lines=received_as_declared(m))
+
+
+def test_the_receipt_page_warns_before_a_receipt_beyond_capacity(client, chain):
+    from django.urls import reverse
+
+    w = chain
+    w.permit.yearly_capacity_kg = Decimal("100")
+    w.permit.save(update_fields=["yearly_capacity_kg"])
+    m = at_status(w, Status.DELIVERED)  # 140.5 kg declared
+    client.force_login(w.fred)
+    client.cookies["django_language"] = "en"
+    html = client.get(reverse("manifests:receive", args=[m.pk])).content.decode()
+    assert "Licensed capacity left this year" in html and "beyond its licensed yearly capacity" in html
