@@ -1,1 +1,0 @@
-# Rollup tables arrive with the statistics issue; the app exists now so the layout is in place.

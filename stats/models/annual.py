@@ -1,0 +1,3 @@
+"""Annual reports of generators and facilities (the statistics issue)."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""Rollup tables kept by Celery after each transition and rebuilt in full (the statistics issue)."""
+
+__all__ = []
