@@ -16,7 +16,7 @@ from catalog.models import PhysicalState, TreatmentMethod, WasteCode
 
 from . import selectors
 from .filters import DateInput
-from .forms_transport import QuantityField
+from .forms_transport import PasswordSignatureForm, QuantityField
 from .models import FollowUp, Packaging
 from .services import LineInput
 
@@ -243,16 +243,13 @@ def waste_code_suggestions():
     return list(codes[: WASTE_CODE_LIST_LIMIT + 1]) if codes.count() <= WASTE_CODE_LIST_LIMIT else []
 
 
-class SignForm(forms.Form):
-    password = forms.CharField(
-        label=_("Your password"),
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
-        help_text=_("Re-enter your password to sign: this is your signature of the handover."),
-    )
+class SignForm(PasswordSignatureForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["password"].help_text = _("Re-enter your password to sign: this is your signature of the handover.")
 
 
-class FollowUpForm(forms.Form):
+class FollowUpForm(PasswordSignatureForm):
     """Where a rejected load goes: back to the generator, or to another licensed facility under its permit."""
 
     kind = forms.ChoiceField(label=_("The rejected waste"), choices=FollowUp.choices, widget=forms.RadioSelect)
@@ -264,7 +261,7 @@ class FollowUpForm(forms.Form):
         label=_("Planned treatment method"), queryset=TreatmentMethod.objects.order_by("order", "code"), required=False
     )
     planned_method_note = forms.CharField(label=_("Planned method in words (when “Other”)"), max_length=255, required=False)
-    password = SignForm.base_fields["password"]
+    field_order = ["kind", "facility_site", "permit", "planned_method", "planned_method_note", "password"]
 
     def __init__(self, *args, original, **kwargs):
         super().__init__(*args, **kwargs)

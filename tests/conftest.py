@@ -19,6 +19,15 @@ def _eager_celery(settings):
 
 
 @pytest.fixture
+def in_english():
+    """Messages matched in English (the msgids) whatever the Vietnamese catalog holds."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
+@pytest.fixture
 def hanoi(db):
     return factories.ProvinceFactory(code=1, name="Thành phố Hà Nội", codename="ha_noi", division_type="thành phố trung ương")
 

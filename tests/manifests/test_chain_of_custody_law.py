@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from accounts.models import AuditEvent, Membership
 from catalog.models import WasteCode
@@ -20,13 +20,8 @@ from tests import factories
 from tests.factories import PASSWORD
 from tests.manifests.lifecycle import at_status, quantities, received_as_declared, treatment
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("in_english")]
 
-
-@pytest.fixture(autouse=True)
-def _english():
-    with translation.override("en"):
-        yield
 
 
 # --- transport -----------------------------------------------------------------------------------------

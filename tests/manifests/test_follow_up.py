@@ -6,7 +6,6 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.urls import reverse
-from django.utils import translation
 
 from accounts.audit import verify_chains
 from accounts.models import AuditEvent
@@ -17,13 +16,8 @@ from tests import factories
 from tests.factories import PASSWORD
 from tests.manifests.lifecycle import at_status, events, quantities, received_as_declared
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("in_english")]
 
-
-@pytest.fixture(autouse=True)
-def _english():
-    with translation.override("en"):
-        yield
 
 
 @pytest.fixture

@@ -19,14 +19,8 @@ from manifests.models import HandoverCode, Manifest, Status
 from tests.factories import PASSWORD
 from tests.manifests.lifecycle import at_status, quantities
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("in_english")]
 
-
-@pytest.fixture(autouse=True)
-def _english():
-    """Messages are matched in English whatever the Vietnamese catalog holds."""
-    with translation.override("en"):
-        yield
 
 
 def wrong(code):
