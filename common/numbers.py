@@ -140,8 +140,11 @@ def parse_number(value, *, max_decimals=None, allow_negative=True, grouping=True
     elif isinstance(value, float):
         if not math.isfinite(value):
             raise NumberError(_("Enter a number."))
-        # Drop binary noise from spreadsheet arithmetic (137.50000000000003).
-        number = Decimal(repr(value)).quantize(Decimal("0.000001")) if abs(value) < 1e15 else Decimal(repr(value))
+        # Drop binary noise from spreadsheet arithmetic (137.50000000000003), then the zeros that leaves.
+        number = Decimal(repr(value))
+        if abs(value) < 1e15:
+            number = number.quantize(Decimal("0.000001"))
+            number = number.quantize(Decimal(1)) if number == number.to_integral_value() else number.normalize()
     else:
         original = "" if value is None else str(value).strip()
         if not original:
