@@ -121,7 +121,7 @@ def _read_text(original, grouping, unit):
     if any(c in SPACES for c in fraction):
         raise _unclear(original)
     try:
-        return Decimal(f"{sign}{whole or '0'}.{fraction or '0'}")
+        return Decimal(f"{sign}{whole or '0'}" + (f".{fraction}" if fraction else ""))
     except InvalidOperation:
         raise _not_a_number(original) from None
 
@@ -203,27 +203,23 @@ def format_input(value, max_places=None):
     return numberformat.format(value, formats.get_format("DECIMAL_SEPARATOR"), decimal_pos=places, grouping=0, use_l10n=True)
 
 
-def _degrees(number, places):
-    text = formats.number_format(abs(number).quantize(Decimal(1).scaleb(-places)), decimal_pos=places, use_l10n=True)
-    return f"{text}°"
+def _degrees(value, places, positive, negative):
+    """abs(value) in degrees with the hemisphere of its sign: "10,7769° B"; None gives None."""
+    if value is None or value == "":
+        return None
+    value = Decimal(value)
+    text = formats.number_format(abs(value).quantize(Decimal(1).scaleb(-places)), decimal_pos=places, use_l10n=True)
+    return f"{text}°{NBSP}{positive() if value >= 0 else negative()}"
 
 
 def format_latitude(value, places=4):
     """A latitude with its hemisphere: "10,7769° B" (vi), "10.7769° N" (en); None gives None."""
-    if value is None or value == "":
-        return None
-    value = Decimal(value)
-    hemisphere = pgettext("latitude", "N") if value >= 0 else pgettext("latitude", "S")
-    return f"{_degrees(value, places)}{NBSP}{hemisphere}"
+    return _degrees(value, places, lambda: pgettext("latitude", "N"), lambda: pgettext("latitude", "S"))
 
 
 def format_longitude(value, places=4):
     """A longitude with its hemisphere: "106,7009° Đ" (vi), "106.7009° E" (en); None gives None."""
-    if value is None or value == "":
-        return None
-    value = Decimal(value)
-    hemisphere = pgettext("longitude", "E") if value >= 0 else pgettext("longitude", "W")
-    return f"{_degrees(value, places)}{NBSP}{hemisphere}"
+    return _degrees(value, places, lambda: pgettext("longitude", "E"), lambda: pgettext("longitude", "W"))
 
 
 def format_coordinates(latitude, longitude, places=4):
