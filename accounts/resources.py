@@ -2,6 +2,7 @@
 
 from import_export import fields, resources, widgets
 
+from common.spreadsheets import NumberWidget
 from gis.models import Province, Ward
 
 from .models import Jurisdiction, Membership, Organisation, Permit, Site, User, Vehicle
@@ -29,6 +30,9 @@ class SiteResource(resources.ModelResource):
     )
     province = fields.Field("province", "province_code", widgets.ForeignKeyWidget(Province, "code"))
     ward = fields.Field("ward", "ward_code", widgets.ForeignKeyWidget(Ward, "code"))
+    # Numbers by the portal's one rule (common.numbers); coordinates have no thousands separators.
+    latitude = fields.Field("latitude", "latitude", NumberWidget(grouping=False))
+    longitude = fields.Field("longitude", "longitude", NumberWidget(grouping=False))
 
     class Meta:
         model = Site
@@ -71,6 +75,7 @@ class PermitResource(resources.ModelResource):
     )
     # The vehicles the permit lists for hazardous waste transport, by plate.
     vehicles = fields.Field("vehicles", "vehicles", widgets.ManyToManyWidget(Vehicle, separator=";", field="plate"))
+    yearly_capacity_kg = fields.Field("yearly_capacity_kg", "yearly_capacity_kg", NumberWidget(unit="kg"))
 
     class Meta:
         model = Permit
@@ -85,6 +90,8 @@ class VehicleResource(resources.ModelResource):
     organisation = fields.Field(
         "organisation", "organisation_tax_code", widgets.ForeignKeyWidget(Organisation, "tax_code")
     )
+
+    capacity_kg = fields.Field("capacity_kg", "capacity_kg", NumberWidget(unit="kg"))
 
     class Meta:
         model = Vehicle

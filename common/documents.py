@@ -30,6 +30,8 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Table, TableStyle
 
+from . import numbers
+
 FONT = "BeVietnamPro"
 FONT_BOLD = "BeVietnamPro-Bold"
 FONT_FAMILY = "Be Vietnam Pro"
@@ -121,15 +123,15 @@ def format_datetime(value):
     return formats.date_format(timezone.localtime(value, VIETNAM), "SHORT_DATETIME_FORMAT") if value else "—"
 
 
-def format_number(value, decimal_pos=None):
-    """A number in the active language's format with thousands grouping (1.234,50 in Vietnamese)."""
-    if value is None:
-        return "—"
-    return formats.number_format(value, decimal_pos=decimal_pos, use_l10n=True, force_grouping=True)
+def format_number(value, max_places=numbers.KG_PLACES):
+    """A number as pages print it (common.numbers.format_number: "1.234,5" in Vietnamese); "—" for None."""
+    text = numbers.format_number(value, max_places)
+    return "—" if text is None else text
 
 
 def format_kg(value):
-    return format_number(value, decimal_pos=2)
+    """A quantity in a column headed "(kg)": the number alone, at most two decimals; "—" for None."""
+    return format_number(value, numbers.KG_PLACES)
 
 
 # --- grids ---------------------------------------------------------------------------------------------

@@ -7,9 +7,9 @@ Reading: `BoundedXLSX` and `SniffedCSV` are django-import-export formats, usable
 (`import_formats`) and directly. XLSX is bounded against zip bombs and huge sheets; CSV is decoded as
 Excel wrote it (UTF-8 with or without a BOM, else windows-1258) with the delimiter it used.
 
-Numbers (`parse_decimal`) do not depend on the active language: both "." and "," are decimal
-separators, and a separator followed by exactly three digits is a thousands separator (quantities have
-at most two decimals, so "1.250" and "1,250" both mean 1250).
+Numbers (`parse_decimal`, `NumberWidget`) are read by the project's one rule, common.numbers: the same
+as the web forms, whatever the language; text that reads two ways ("1.250": 1,25 or 1250?) is refused
+with both readings, a numeric cell is taken as it is.
 
 Writing: `XLSXExport` and `CSVExport` write numbers as numbers, dates dd/mm/yyyy and text always as
 text. Text a spreadsheet would run as a formula gets a leading apostrophe (`escape_formula`, OWASP CSV
@@ -20,21 +20,23 @@ that apostrophe again, so an export imports back unchanged.
 
 import csv
 import io
-import math
 import re
 import unicodedata
 import zipfile
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 import openpyxl
 import tablib
 from django.utils.translation import gettext as _
+from import_export import widgets
 from import_export.formats import base_formats
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
+
+from .numbers import parse_number
 
 # Physical rows read from a sheet, blank ones included (formatted but empty rows are common).
 MAX_SHEET_ROWS = 10_000
@@ -110,69 +112,27 @@ def sheet_title(text):
 
 # --- numbers -----------------------------------------------------------------------------------------
 
-_IGNORED_IN_NUMBERS = re.compile(r"[\s\u00a0\u202f']")
-_NUMBER = re.compile(r"([+-]?)([0-9][0-9.,]*|[.,][0-9]+)")
 
-
-def _unclear(original):
-    return ValueError(_("“%(value)s” is not a clear number; write it like 1250.5 or 1250,5.") % {"value": original})
-
-
-def _strip_thousands(text, sep, original):
-    groups = text.split(sep)
-    if not (1 <= len(groups[0]) <= 3) or any(len(group) != 3 for group in groups[1:]):
-        raise _unclear(original)
-    return "".join(groups)
-
-
-def _separators_to_point(body, original):
-    """Turn '1.250,5', '1,250.5', '125,5', '1.250' ... into '1250.5', '125.5', '1250'."""
-    dots, commas = body.count("."), body.count(",")
-    if dots and commas:
-        decimal_sep = "." if body.rfind(".") > body.rfind(",") else ","
-        thousands_sep = "," if decimal_sep == "." else "."
-        if body.count(decimal_sep) > 1:
-            raise _unclear(original)
-        whole, fraction = body.split(decimal_sep)
-        return f"{_strip_thousands(whole, thousands_sep, original)}.{fraction}"
-    if not (dots or commas):
-        return body
-    sep = "." if dots else ","
-    if body.count(sep) > 1:
-        return _strip_thousands(body, sep, original)
-    whole, fraction = body.split(sep)
-    if len(fraction) == 3 and 1 <= len(whole) <= 3 and not whole.startswith("0"):
-        return whole + fraction  # a thousands separator: see the module docstring
-    return f"{whole or '0'}.{fraction}"
-
-
-def parse_decimal(value):
-    """A number from a cell: native numbers, or text with '.' or ',' as the decimal separator.
+def parse_decimal(value, unit=""):
+    """A number from a cell by the project's one rule (common.numbers.parse_number): a numeric cell as it
+    is; text with "." or "," as the decimal separator, a number that reads two ways ("1.250") refused.
 
     ValueError with a message for the user otherwise (import-export widgets report bad cells so)."""
-    if isinstance(value, bool):
-        raise ValueError(_("Enter a number."))  # True would otherwise be read as 1
-    if isinstance(value, int | Decimal):
-        number = Decimal(value)
-    elif isinstance(value, float):
-        if not math.isfinite(value):
-            raise ValueError(_("Enter a number."))
-        # Drop binary noise from spreadsheet arithmetic (137.50000000000003).
-        number = Decimal(repr(value)).quantize(Decimal("0.000001")) if abs(value) < 1e15 else Decimal(repr(value))
-    else:
-        original = "" if value is None else str(value).strip()
-        if not original:
-            raise ValueError(_("Enter a number."))
-        match = _NUMBER.fullmatch(_IGNORED_IN_NUMBERS.sub("", original))
-        if not match:
-            raise ValueError(_("“%(value)s” is not a number.") % {"value": original})
-        try:
-            number = Decimal(match.group(1) + _separators_to_point(match.group(2), original))
-        except InvalidOperation:
-            raise ValueError(_("“%(value)s” is not a number.") % {"value": original}) from None
-    if not number.is_finite():
-        raise ValueError(_("Enter a number."))
-    return number
+    return parse_number(value, unit=unit)
+
+
+class NumberWidget(widgets.DecimalWidget):
+    """import-export widget reading a number cell by the same rule (admin imports of capacities and
+    coordinates); `grouping=False` for coordinates, whose "." or "," is always the decimal separator."""
+
+    def __init__(self, *, grouping=True, unit="", **kwargs):
+        super().__init__(**kwargs)
+        self.grouping, self.unit = grouping, unit
+
+    def clean(self, value, row=None, **kwargs):
+        if self.is_empty(value):
+            return None
+        return parse_number(clean_cell(value), grouping=self.grouping, unit=self.unit)
 
 
 # --- reading -----------------------------------------------------------------------------------------

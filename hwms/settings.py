@@ -130,6 +130,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "hwms.context_processors.portal",
             ],
+            # The number filters (|number, |kg, |latitude, |longitude) in every template: common.numbers.
+            "builtins": ["common.number_tags"],
         },
     }
 ]

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from catalog.codes import normalise_waste_code
 from catalog.models import PhysicalState, TreatmentMethod, WasteCode
+from common.numbers import WholeNumberField
 
 from . import selectors
 from .filters import DateInput
@@ -132,9 +133,7 @@ class LineForm(forms.Form):
     description = forms.CharField(label=_("Waste description"), max_length=255)
     physical_state = forms.ChoiceField(label=_("Physical state"), choices=[("", "—"), *PhysicalState.choices])
     packaging_type = forms.ChoiceField(label=_("Packaging"), choices=[("", "—"), *Packaging.choices])
-    packaging_count = forms.IntegerField(
-        label=_("Number of packages"), min_value=1, max_value=100000, widget=forms.NumberInput(attrs={"inputmode": "numeric", "min": "1"})
-    )
+    packaging_count = WholeNumberField(label=_("Number of packages"), min_value=1, max_value=100000)
     quantity_kg = QuantityField(label=_("Quantity (kg)"), min_value=Decimal("0.01"))
     planned_method = forms.ModelChoiceField(
         label=_("Planned treatment method"),

@@ -4,15 +4,15 @@ The forms only parse and shape input; the rules (status, permit, tolerance, role
 Per-line fields are named after the line id so that the services' errors ("line_<id>") land next to them.
 """
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django import forms
 from django.utils import timezone
-from django.utils.formats import localize
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Permit, User, Vehicle
 from catalog.models import WasteCode
+from common.numbers import NumberField, format_number, parse_number
 
 from .models import Status
 from .views.common import new_idempotency_key
@@ -20,29 +20,23 @@ from .views.common import new_idempotency_key
 QUANTITY_MAX_DIGITS = 12
 
 
-class QuantityField(forms.DecimalField):
-    """A quantity in kg; accepts a decimal comma as Vietnamese users type it ("12,5")."""
+class QuantityField(NumberField):
+    """A quantity in kg, read and shown by the project's one number rule (common.numbers): "12,5", "12.5",
+    "1.234,5" are accepted, "1.250" is refused with both readings; the input shows "1234,5" in Vietnamese."""
 
     def __init__(self, **kwargs):
         kwargs.setdefault("max_digits", QUANTITY_MAX_DIGITS)
         kwargs.setdefault("decimal_places", 2)
-        kwargs.setdefault("widget", forms.NumberInput(attrs={"step": "0.01", "inputmode": "decimal", "min": "0"}))
+        kwargs.setdefault("unit", "kg")
         super().__init__(**kwargs)
-
-    def to_python(self, value):
-        if isinstance(value, str):
-            value = value.strip().replace(" ", "")
-            if "," in value and "." not in value:
-                value = value.replace(",", ".")
-        return super().to_python(value)
 
 
 def _decimal_or_none(value, low, high, places):
     try:
-        number = Decimal(str(value).strip().replace(",", "."))
-    except (InvalidOperation, ValueError):
+        number = parse_number(value, grouping=False)
+    except ValueError:
         return None
-    if not number.is_finite() or not low <= number <= high:
+    if not low <= number <= high:
         return None
     return number.quantize(Decimal(places))
 
@@ -115,7 +109,7 @@ class PickupForm(PositionForm):
                 label=line_label(line),
                 min_value=Decimal("0.01"),
                 initial=line.pickup_quantity_kg or line.quantity_kg,
-                help_text=_("Declared: %(quantity)s kg") % {"quantity": localize(line.quantity_kg)},
+                help_text=_("Declared: %(quantity)s kg") % {"quantity": format_number(line.quantity_kg)},
             )
         if self.needs_handover_code:
             self.fields["handover_by"] = forms.ModelChoiceField(

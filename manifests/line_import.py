@@ -23,6 +23,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from catalog.codes import normalise_waste_code
 from catalog.models import PhysicalState, WasteCode
+from common.numbers import format_number
 from common.spreadsheets import (
     BoundedXLSX,
     SniffedCSV,
@@ -69,7 +70,7 @@ PACKAGING_ALIASES = {
 
 
 def parse_quantity(value):
-    number = parse_decimal(value)
+    number = parse_decimal(value, unit="kg")
     if number <= 0:
         raise ValueError(_("The quantity must be greater than 0 kg."))
     if number > MAX_QUANTITY:
@@ -194,6 +195,8 @@ class PreviewRow:
             return Packaging(value).label
         if name == "waste_code":
             return value.code
+        if name == "quantity_kg":
+            return format_number(value)
         return value
 
     @property
@@ -439,7 +442,7 @@ def build_template():
     row(
         "quantity_kg",
         _("Quantity (kg)"),
-        _("Greater than 0, at most two decimals. Both 125.5 and 125,5 are accepted. A separator followed by exactly three digits is read as a thousands separator: 1.250 and 1,250 both mean 1250. Safest: no thousands separators."),
+        _("Greater than 0, at most two decimals. Both 125.5 and 125,5 are accepted, as in the web form. A number that reads two ways is refused: 1.250 or 1,250 may be 1.25 or 1250 kg, so write 1250 or 1,25. Safest: no thousands separators."),
     )
     heading(_("Physical states"))
     row(_("Value"), _("Label"), _("Also accepted"))

@@ -24,14 +24,17 @@ from common.documents import (
     format_date,
     format_datetime,
     format_kg,
+    format_number,
     grid,
     scaled_columns,
     styles,
     wrap,
 )
+from common.numbers import format_latitude, format_longitude
 
 from .content import content_hash, manifest_content
 from .models import ManifestLine, ManifestSnapshot, Status
+from .selectors import packaging_totals
 from .verification import event_label, verify_url
 
 # The legal name of the form (Vietnamese law); printed as is whatever the reader's language.
@@ -216,8 +219,10 @@ def _lines_table(lines):
         values = [getattr(line, field) for line in lines if getattr(line, field) is not None]
         return format_kg(sum(values)) if values else "—"
 
-    footer = ["", _("Total"), "", "", "", total("quantity_kg"), total("pickup_quantity_kg"), total("received_quantity_kg"), "", ""]
-    return grid(header, rows, columns, footer=footer, extra=[("SPAN", (1, -1), (4, -1))])
+    # Packages per packaging type ("3 × Thùng phuy", "2 × Hộp"): drums are never added to boxes.
+    packages = "\n".join(f"{package['count']} × {package['label']}" for package in packaging_totals(lines))
+    footer = ["", _("Total"), "", "", packages, total("quantity_kg"), total("pickup_quantity_kg"), total("received_quantity_kg"), "", ""]
+    return grid(header, rows, columns, footer=footer, extra=[("SPAN", (1, -1), (3, -1))])
 
 
 SIGNATURE_METHODS = {
@@ -229,13 +234,15 @@ SIGNATURE_METHODS = {
 def _position(manifest):
     if manifest.pickup_latitude is None or manifest.pickup_longitude is None:
         return ""
+    # With the hemispheres ("10,7769° B"): two bare numbers with decimal commas would not read clearly.
+    lat, lng = format_latitude(manifest.pickup_latitude), format_longitude(manifest.pickup_longitude)
     if manifest.pickup_accuracy_m is not None:
         return _("Position %(lat)s, %(lng)s (±%(accuracy)s m)") % {
-            "lat": manifest.pickup_latitude,
-            "lng": manifest.pickup_longitude,
-            "accuracy": manifest.pickup_accuracy_m,
+            "lat": lat,
+            "lng": lng,
+            "accuracy": format_number(manifest.pickup_accuracy_m),
         }
-    return _("Position %(lat)s, %(lng)s") % {"lat": manifest.pickup_latitude, "lng": manifest.pickup_longitude}
+    return _("Position %(lat)s, %(lng)s") % {"lat": lat, "lng": lng}
 
 
 def _people(manifest):

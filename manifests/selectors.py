@@ -14,6 +14,7 @@ from django.utils.translation import pgettext_lazy
 from accounts import policy
 from accounts.models import AuditEvent, Membership, Organisation, Site
 from catalog.models import TreatmentMethod
+from common.numbers import format_number
 from common.pagination import keyset_page
 
 from . import access, rules
@@ -24,6 +25,7 @@ from .models import (
     ManifestAccess,
     ManifestLine,
     Notification,
+    Packaging,
     Revision,
     Status,
 )
@@ -204,8 +206,17 @@ def line_totals(lines):
         "quantity_kg": total("quantity_kg"),
         "pickup_quantity_kg": total("pickup_quantity_kg"),
         "received_quantity_kg": total("received_quantity_kg"),
-        "packaging_count": sum(line.packaging_count for line in lines),
+        "packages": packaging_totals(lines),
     }
+
+
+def packaging_totals(lines):
+    """Packages counted per packaging type, in the order of Packaging ([{"type", "label", "count"}]):
+    drums are never added to boxes; a total of packages without a unit means nothing."""
+    counts = {}
+    for line in lines:
+        counts[line.packaging_type] = counts.get(line.packaging_type, 0) + line.packaging_count
+    return [{"type": key, "label": label, "count": counts[key]} for key, label in Packaging.choices if key in counts]
 
 
 def signing_hash(manifest):
@@ -274,7 +285,7 @@ class Change:
 
 
 def _display(field, value, methods):
-    from django.utils.formats import date_format, localize
+    from django.utils.formats import date_format
 
     if value in (None, ""):
         return "–"
@@ -286,7 +297,7 @@ def _display(field, value, methods):
         day = value if isinstance(value, date) else date.fromisoformat(value)
         return date_format(day, "SHORT_DATE_FORMAT")
     if field == "received_quantity_kg":
-        return localize(Decimal(value))
+        return format_number(Decimal(value))
     return str(value)
 
 

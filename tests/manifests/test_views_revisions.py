@@ -108,7 +108,7 @@ def test_the_detail_page_shows_the_proposal_against_the_current_values(client, c
     response = client.get(reverse("manifests:detail", args=[m.pk]))
     assert response.context["pending"] == revision and response.context["deciding_org"] is None
     assert [(c.field, c.current, c.proposed) for c in response.context["pending_changes"]] == [
-        ("received_quantity_kg", "100.00", "95.50"),
+        ("received_quantity_kg", "100", "95.5"),
         ("treatment_method", "TĐ – Thiêu đốt", "TC – Tận thu/tái chế"),
     ]
     assert "propose" not in " ".join(a.name for a in response.context["actions"])
