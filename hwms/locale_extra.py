@@ -1,5 +1,5 @@
-"""Strings of django-import-export 4.4.3 that our admins see. The package ships no Vietnamese catalog;
-listing them here keeps them in locale/vi/LC_MESSAGES/django.po when `make messages` runs."""
+"""Strings of third-party packages that our admins see and that ship no (or poor) Vietnamese: listing them
+here keeps them in locale/vi/LC_MESSAGES/django.po when `make messages` runs."""
 
 from django.utils.translation import gettext_noop, ngettext_lazy
 
@@ -42,3 +42,51 @@ IMPORT_EXPORT_STRINGS = [
     gettext_noop('use_natural_foreign_keys and key_is_id cannot both be True'),
 ]
 IMPORT_EXPORT_PLURALS = [ngettext_lazy("Export %(len)s selected item.", "Export %(len)s selected items.", 1)]
+
+# django-axes 8.3.1 (no Vietnamese catalog): its admin pages and lockout messages.
+AXES_STRINGS = [
+    gettext_noop("access attempt"),
+    gettext_noop("access attempts"),
+    gettext_noop("access log"),
+    gettext_noop("access logs"),
+    gettext_noop("access failure"),
+    gettext_noop("access failures"),
+    gettext_noop("access attempt expiration"),
+    gettext_noop("access attempt expirations"),
+    gettext_noop("Access Attempt"),
+    gettext_noop("Expires At"),
+    gettext_noop("The time when access attempt expires and is no longer valid."),
+    gettext_noop("User Agent"),
+    gettext_noop("IP Address"),
+    gettext_noop("HTTP Accept"),
+    gettext_noop("Path"),
+    gettext_noop("Attempt Time"),
+    gettext_noop("GET Data"),
+    gettext_noop("POST Data"),
+    gettext_noop("Failed Logins"),
+    gettext_noop("Logout Time"),
+    gettext_noop("Session key hash (sha256)"),
+    gettext_noop("Access lock out"),
+    gettext_noop("Locked Out"),
+    gettext_noop("Form Data"),
+    gettext_noop("Meta Data"),
+    gettext_noop("Clean up expired attempts"),
+    gettext_noop("Not set"),
+    gettext_noop("Attempt Remaining"),
+    gettext_noop("Account locked: too many login attempts. Please try again later."),
+    gettext_noop("Account locked: too many login attempts. Contact an admin to unlock your account."),
+]
+
+# Django's own Vietnamese for these user fields is unidiomatic ("trạng thái superuser", "tình trạng nhân
+# viên"); our catalog comes first (LOCALE_PATHS), so these override it in the admin.
+DJANGO_OVERRIDES = [
+    gettext_noop("superuser status"),
+    gettext_noop("Designates that this user has all permissions without explicitly assigning them."),
+    gettext_noop("staff status"),
+    gettext_noop("Designates whether the user can log into this admin site."),
+    gettext_noop("email address"),
+    gettext_noop("user permissions"),
+    gettext_noop("Specific permissions for this user."),
+    gettext_noop("permissions"),
+    gettext_noop("Site administration"),
+]
