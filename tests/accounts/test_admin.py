@@ -139,3 +139,15 @@ def test_provinces_and_wards_are_view_only_in_the_admin(client, world, model):
     obj.refresh_from_db()
     assert obj.name != "Đổi tên"
     assert {m: m.objects.count() for m in (Province, Ward, LegacyProvince)} == before
+
+
+@pytest.mark.django_db
+def test_admin_speaks_vietnamese_including_the_login_protection_pages(client, world):
+    client.force_login(world.admin)
+    index = client.get(reverse("admin:index")).content.decode()
+    assert "Kiểm soát đăng nhập" in index and "Bản đồ và địa giới hành chính" in index
+    attempts = client.get(reverse("admin:axes_accessattempt_changelist")).content.decode()
+    assert "lần đăng nhập sai" in attempts.lower()
+    user_add = client.get(reverse("admin:accounts_user_add")).content.decode()
+    for english in ["Add link", "Toggle theme", "Password-based authentication", "Axes"]:
+        assert english not in index + attempts + user_add
