@@ -27,3 +27,11 @@ class AxesConfig(AxesAppConfig):
     """django-axes under a Vietnamese heading in the admin (the package names its app "Axes")."""
 
     verbose_name = _("Login attempts")
+
+    def ready(self):
+        super().ready()
+        from axes.admin import AccessAttemptAdmin
+
+        # Two computed columns the package leaves without a label (Django would print "Status", "Expiration").
+        AccessAttemptAdmin.status.short_description = _("Status")
+        AccessAttemptAdmin.expiration.short_description = _("Expires At")

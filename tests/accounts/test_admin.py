@@ -3,6 +3,7 @@
 import re
 
 import pytest
+from axes.models import AccessAttempt
 from django.contrib import admin
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
@@ -146,8 +147,9 @@ def test_admin_speaks_vietnamese_including_the_login_protection_pages(client, wo
     client.force_login(world.admin)
     index = client.get(reverse("admin:index")).content.decode()
     assert "Kiểm soát đăng nhập" in index and "Bản đồ và địa giới hành chính" in index
+    AccessAttempt.objects.create(username="alice", ip_address="10.0.0.1", failures_since_start=2, get_data="", post_data="")
     attempts = client.get(reverse("admin:axes_accessattempt_changelist")).content.decode()
-    assert "lần đăng nhập sai" in attempts.lower()
+    assert "lần đăng nhập sai" in attempts.lower() and "Trạng thái" in attempts
     user_add = client.get(reverse("admin:accounts_user_add")).content.decode()
-    for english in ["Add link", "Toggle theme", "Password-based authentication", "Axes"]:
+    for english in ["Add link", "Toggle theme", "Password-based authentication", "Axes", "Status", "Attempt Remaining"]:
         assert english not in index + attempts + user_add
