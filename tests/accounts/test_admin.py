@@ -153,3 +153,15 @@ def test_admin_speaks_vietnamese_including_the_login_protection_pages(client, wo
     user_add = client.get(reverse("admin:accounts_user_add")).content.decode()
     for english in ["Add link", "Toggle theme", "Password-based authentication", "Axes", "Status", "Attempt Remaining"]:
         assert english not in index + attempts + user_add
+
+
+@pytest.mark.django_db
+def test_admin_login_lockout_screen_is_vietnamese(client, world, settings):
+    url = reverse("admin:login")
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        client.post(url, {"username": "admin", "password": "wrong"}, REMOTE_ADDR="10.0.0.9")
+    wrong = client.post(url, {"username": "admin", "password": "wrong"}, REMOTE_ADDR="10.0.0.9")
+    page = wrong.content.decode()
+    assert wrong.status_code == 429
+    assert "Tạm khóa đăng nhập" in page and "quản trị viên của tổ chức" in page
+    assert "Account locked" not in page
