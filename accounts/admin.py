@@ -1,8 +1,12 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db.models import Prefetch
+from django.utils.html import format_html_join
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportModelAdmin
 
+from common.admin import ReadOnlyAdminMixin
 from common.spreadsheets import AdminFormats
 
 from . import resources
@@ -12,9 +16,51 @@ from .models import AuditEvent, Jurisdiction, Membership, Organisation, Permit, 
 @admin.register(User)
 class UserAdmin(AdminFormats, ImportExportModelAdmin, DjangoUserAdmin):
     resource_classes = [resources.UserResource]
-    list_display = ["username", "full_name", "email", "is_active", "is_staff", "last_login"]
-    search_fields = ["username", "full_name", "email"]
+    list_display = ["username", "full_name", "organisations", "roles", "email", "is_active", "is_staff", "last_login"]
+    list_filter = [*DjangoUserAdmin.list_filter, "memberships__role"]
+    search_fields = ["username", "full_name", "email", "memberships__organisation__name"]
     fieldsets = DjangoUserAdmin.fieldsets + ((_("HWMS"), {"fields": ["full_name", "phone"]}),)
+
+    def get_queryset(self, request):
+        # Two queries for the whole page, whatever its length: memberships and their organisations are
+        # prefetched, an official's jurisdiction and province come in the users' own query.
+        memberships = Membership.objects.select_related("organisation").order_by("organisation__name")
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("jurisdiction__province")
+            .prefetch_related(Prefetch("memberships", queryset=memberships))
+        )
+
+    @staticmethod
+    def _jurisdiction(user):
+        try:
+            return user.jurisdiction
+        except Jurisdiction.DoesNotExist:
+            return None
+
+    @admin.display(description=_("organisations"))
+    def organisations(self, user):
+        """One line per organisation the user works for; an official's authority and province instead."""
+        lines = [membership.organisation.name for membership in user.memberships.all()]
+        jurisdiction = self._jurisdiction(user)
+        if jurisdiction:
+            lines.append(jurisdiction.authority or str(jurisdiction.province or gettext("Nationwide")))
+        return format_html_join("", "<div>{}</div>", ((line,) for line in lines)) or "–"
+
+    @admin.display(description=_("role"))
+    def roles(self, user):
+        """The role in each organisation, on the same lines as the organisations column."""
+        lines = [membership.get_role_display() for membership in user.memberships.all()]
+        jurisdiction = self._jurisdiction(user)
+        if jurisdiction:
+            lines.append(
+                gettext("Official (nationwide)") if jurisdiction.is_national
+                else gettext("Official (%(province)s)") % {"province": jurisdiction.province}
+            )
+        if user.is_superuser:
+            lines.append(gettext("System administrator"))
+        return format_html_join("", "<div>{}</div>", ((line,) for line in lines)) or "–"
 
 
 class MembershipInline(admin.TabularInline):
@@ -91,19 +137,10 @@ class VehicleAdmin(AdminFormats, ImportExportModelAdmin):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Read only: history is never edited (the PostgreSQL trigger would refuse it anyway)."""
 
     list_display = ["created_at", "chain", "seq", "action", "actor", "organisation", "role", "ip"]
     list_filter = ["action"]
     search_fields = ["chain"]
     list_select_related = ["actor", "organisation"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

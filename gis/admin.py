@@ -1,16 +1,20 @@
 from django.contrib import admin
 
+from common.admin import ReadOnlyAdminMixin
+
 from .models import LegacyProvince, Province, Ward
+
+# The administrative units are loaded from the official list (load_geography) and never edited by hand.
 
 
 @admin.register(Province)
-class ProvinceAdmin(admin.ModelAdmin):
+class ProvinceAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["code", "name", "division_type"]
     search_fields = ["name", "codename"]
 
 
 @admin.register(Ward)
-class WardAdmin(admin.ModelAdmin):
+class WardAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["code", "name", "province"]
     list_filter = ["province"]
     search_fields = ["name", "codename"]
@@ -18,6 +22,6 @@ class WardAdmin(admin.ModelAdmin):
 
 
 @admin.register(LegacyProvince)
-class LegacyProvinceAdmin(admin.ModelAdmin):
+class LegacyProvinceAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["code", "name", "province"]
     list_select_related = ["province"]

@@ -1,8 +1,10 @@
 from importlib import import_module
 
+from axes.apps import AppConfig as AxesAppConfig
 from django.apps import apps
 from django.contrib.admin.apps import SimpleAdminConfig
 from django.utils.module_loading import module_has_submodule
+from django.utils.translation import gettext_lazy as _
 
 
 class HwmsAdminConfig(SimpleAdminConfig):
@@ -19,3 +21,17 @@ class HwmsAdminConfig(SimpleAdminConfig):
                 continue
             if module_has_submodule(app_config.module, "admin"):
                 import_module(f"{app_config.name}.admin")
+
+
+class AxesConfig(AxesAppConfig):
+    """django-axes under a Vietnamese heading in the admin (the package names its app "Axes")."""
+
+    verbose_name = _("Login attempts")
+
+    def ready(self):
+        super().ready()
+        from axes.admin import AccessAttemptAdmin
+
+        # Two computed columns the package leaves without a label (Django would print "Status", "Expiration").
+        AccessAttemptAdmin.status.short_description = _("Status")
+        AccessAttemptAdmin.expiration.short_description = _("Expires At")

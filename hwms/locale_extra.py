@@ -1,5 +1,5 @@
-"""Strings of django-import-export 4.4.3 that our admins see. The package ships no Vietnamese catalog;
-listing them here keeps them in locale/vi/LC_MESSAGES/django.po when `make messages` runs."""
+"""Strings of third-party packages that our admins see and that ship no (or poor) Vietnamese: listing them
+here keeps them in locale/vi/LC_MESSAGES/django.po when `make messages` runs."""
 
 from django.utils.translation import gettext_noop, ngettext_lazy
 
@@ -42,3 +42,119 @@ IMPORT_EXPORT_STRINGS = [
     gettext_noop('use_natural_foreign_keys and key_is_id cannot both be True'),
 ]
 IMPORT_EXPORT_PLURALS = [ngettext_lazy("Export %(len)s selected item.", "Export %(len)s selected items.", 1)]
+
+# django-axes 8.3.1 (no Vietnamese catalog): its admin pages and lockout messages.
+AXES_STRINGS = [
+    gettext_noop("access attempt"),
+    gettext_noop("access attempts"),
+    gettext_noop("access log"),
+    gettext_noop("access logs"),
+    gettext_noop("access failure"),
+    gettext_noop("access failures"),
+    gettext_noop("access attempt expiration"),
+    gettext_noop("access attempt expirations"),
+    gettext_noop("Access Attempt"),
+    gettext_noop("Expires At"),
+    gettext_noop("The time when access attempt expires and is no longer valid."),
+    gettext_noop("User Agent"),
+    gettext_noop("IP Address"),
+    gettext_noop("HTTP Accept"),
+    gettext_noop("Path"),
+    gettext_noop("Attempt Time"),
+    gettext_noop("GET Data"),
+    gettext_noop("POST Data"),
+    gettext_noop("Failed Logins"),
+    gettext_noop("Logout Time"),
+    gettext_noop("Session key hash (sha256)"),
+    gettext_noop("Access lock out"),
+    gettext_noop("Locked Out"),
+    gettext_noop("Form Data"),
+    gettext_noop("Meta Data"),
+    gettext_noop("Clean up expired attempts"),
+    gettext_noop("Not set"),
+    gettext_noop("Attempt Remaining"),
+    gettext_noop("Account locked: too many login attempts. Please try again later."),
+    gettext_noop("Account locked: too many login attempts. Contact an admin to unlock your account."),
+]
+
+# Django's own Vietnamese for these user fields is unidiomatic ("trạng thái superuser", "tình trạng nhân
+# viên"); our catalog comes first (LOCALE_PATHS), so these override it in the admin.
+DJANGO_OVERRIDES = [
+    gettext_noop("superuser status"),
+    gettext_noop("Designates that this user has all permissions without explicitly assigning them."),
+    gettext_noop("staff status"),
+    gettext_noop("Designates whether the user can log into this admin site."),
+    gettext_noop("email address"),
+    gettext_noop("user permissions"),
+    gettext_noop("Specific permissions for this user."),
+    gettext_noop("permissions"),
+    gettext_noop("Site administration"),
+]
+
+# Django 5.2 strings its own Vietnamese catalog lacks (admin, auth, forms): translated here instead.
+DJANGO_MISSING = [
+    gettext_noop('Select this object for an action - {}'),
+    gettext_noop('Breadcrumbs'),
+    gettext_noop('Model name'),
+    gettext_noop('Add link'),
+    gettext_noop('Change or view list link'),
+    gettext_noop('After you’ve created a user, you’ll be able to edit more user options.'),
+    gettext_noop('Error:'),
+    gettext_noop('Set password'),
+    gettext_noop('This action will <strong>enable</strong> password-based authentication for this user.'),
+    gettext_noop('Disable password-based authentication'),
+    gettext_noop('Enable password-based authentication'),
+    gettext_noop('Skip to main content'),
+    gettext_noop('Hide counts'),
+    gettext_noop('Show counts'),
+    gettext_noop('Toggle theme (current theme: auto)'),
+    gettext_noop('Toggle theme (current theme: light)'),
+    gettext_noop('Toggle theme (current theme: dark)'),
+    gettext_noop('Added:'),
+    gettext_noop('Changed:'),
+    gettext_noop('Deleted:'),
+    gettext_noop('Forgotten your login credentials?'),
+    gettext_noop('Toggle navigation'),
+    gettext_noop('Sidebar'),
+    gettext_noop('Filter navigation items'),
+    gettext_noop('View selected %(model)s'),
+    gettext_noop('In case you’ve forgotten, you are:'),
+    gettext_noop('Select all objects on this page for an action'),
+    gettext_noop('Conflicting form data submitted. Please try again.'),
+    gettext_noop('Password-based authentication was disabled.'),
+    gettext_noop('Set password: %s'),
+    gettext_noop('Reset password'),
+    gettext_noop('Whether the user will be able to authenticate using a password or not. If disabled, they may still be able to authenticate using other backends, such as Single Sign-On or LDAP.'),
+    gettext_noop('Password-based authentication'),
+    gettext_noop('Enabled'),
+    gettext_noop('Disabled'),
+    gettext_noop('Raw passwords are not stored, so there is no way to see the user’s password.'),
+    gettext_noop('Enable password-based authentication for this user by setting a password.'),
+    gettext_noop('Enter a valid username. This value may contain only unaccented lowercase a-z and uppercase A-Z letters, numbers, and @/./+/-/_ characters.'),
+    gettext_noop('Null characters are not allowed.'),
+    gettext_noop('Constraint “%(name)s” is violated.'),
+    gettext_noop('“%(value)s” value must be a decimal number.'),
+    gettext_noop('“%(value)s” value must be an integer.'),
+    gettext_noop('%(model)s instance with %(field)s %(value)r is not a valid choice.'),
+    gettext_noop('Enter a complete value.'),
+    gettext_noop('Value must be valid JSON.'),
+    gettext_noop('“%(pk)s” is not a valid value.'),
+    gettext_noop('Forbidden'),
+    gettext_noop('CSRF verification failed. Request aborted.'),
+    gettext_noop('That page number is not an integer'),
+    gettext_noop('That page number is less than 1'),
+    gettext_noop('That page contains no results'),
+    gettext_noop('Date out of range'),
+]
+DJANGO_MISSING_PLURALS = [
+    ngettext_lazy('entry', 'entries', 1),
+    ngettext_lazy('This password is too short. It must contain at least %d character.', 'This password is too short. It must contain at least %d characters.', 1),
+    ngettext_lazy('%(num)d year', '%(num)d years', 1),
+    ngettext_lazy('%(num)d month', '%(num)d months', 1),
+    ngettext_lazy('%(num)d week', '%(num)d weeks', 1),
+    ngettext_lazy('%(num)d day', '%(num)d days', 1),
+    ngettext_lazy('%(num)d hour', '%(num)d hours', 1),
+    ngettext_lazy('%(num)d minute', '%(num)d minutes', 1),
+    ngettext_lazy('Please submit at most %(num)d form.', 'Please submit at most %(num)d forms.', 1),
+    ngettext_lazy('Please submit at least %(num)d form.', 'Please submit at least %(num)d forms.', 1),
+]

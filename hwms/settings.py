@@ -91,7 +91,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "import_export",
     "leaflet",
-    "axes",
+    "hwms.apps.AxesConfig",
     "gis",
     "catalog",
     "accounts",

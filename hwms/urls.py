@@ -1,10 +1,12 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 
 from . import views
 
 admin.site.site_header = "HWMS"
 admin.site.site_title = "HWMS"
+admin.site.index_title = _("System administration")
 
 urlpatterns = [
     path("", views.home, name="home"),

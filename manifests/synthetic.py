@@ -358,7 +358,7 @@ class Seeder:
                        CASE WHEN m.received_at IS NOT NULL AND m.status <> 'rejected'
                             THEN CASE WHEN m.has_discrepancy AND k = 1 THEN round(q.kg * 0.8, 2) ELSE q.kg END END,
                        NULL, m.has_discrepancy AND k = 1 AND m.status <> 'rejected',
-                       CASE WHEN m.has_discrepancy AND k = 1 AND m.status <> 'rejected' THEN 'Thiếu so với chứng từ' ELSE '' END,
+                       CASE WHEN m.has_discrepancy AND k = 1 AND m.status <> 'rejected' THEN 'Thiếu so với khối lượng kê khai' ELSE '' END,
                        m.status = 'rejected', CASE WHEN m.status = 'rejected' THEN m.rejection_reason ELSE '' END,
                        CASE WHEN m.status = 'completed' THEN (%(methods)s::bigint[])[1 + floor({u(23, 'pl.i * 8 + k')} * %(nmethods)s)::int] END,
                        CASE WHEN m.status = 'completed' THEN (m.completed_at AT TIME ZONE 'Asia/Ho_Chi_Minh')::date END,

@@ -6,7 +6,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from accounts.audit import verify_chains
-from accounts.models import Jurisdiction, Membership, User
+from accounts.models import Jurisdiction, Membership, Organisation, Site, User
 from manifests.models import Manifest, Status
 
 
@@ -36,3 +36,26 @@ def test_it_loads_every_role_and_a_manifest_per_step_once(reference_data, settin
     assert statuses == sorted([Status.DRAFT, Status.SEALED, Status.READY, Status.IN_TRANSIT, Status.RECEIVED, Status.COMPLETED])
     assert Manifest.objects.filter(has_discrepancy=True).count() == 1
     assert verify_chains()[1] is None
+
+
+def test_demo_sites_lie_in_the_commune_or_ward_of_their_industrial_park(reference_data, settings):
+    settings.DEBUG = True
+    call_command("load_demo_data", stdout=io.StringIO())
+    wards = {site.name: (site.ward.name, site.province.name) for site in Site.objects.select_related("ward", "province")}
+    assert wards["Nhà máy Sao Mai Hà Nội"] == ("Xã Thiên Lộc", "Thành phố Hà Nội")  # KCN Thăng Long, former Đông Anh
+    assert wards["Khu xử lý Môi trường Xanh Hiệp Phước"] == ("Xã Hiệp Phước", "Thành phố Hồ Chí Minh")  # former Nhà Bè
+    assert wards["Nhà máy Sao Mai Bắc Ninh"] == ("Phường Phương Liễu", "Bắc Ninh")
+    assert wards["Kho Sao Mai Hải Phòng"] == ("Phường Đông Hải", "Thành phố Hải Phòng")
+    assert wards["Trạm trung chuyển Môi trường Xanh Đồng Nai"] == ("Xã Nhơn Trạch", "Đồng Nai")
+    assert all(site.ward.province_id == site.province_id for site in Site.objects.select_related("ward"))
+    assert all(org.phone and org.address for org in Organisation.objects.all())
+
+
+def test_demo_pickups_are_recorded_at_the_generator_site(reference_data, settings):
+    settings.DEBUG = True
+    call_command("load_demo_data", stdout=io.StringIO())
+    picked_up = Manifest.objects.filter(pickup_latitude__isnull=False).select_related("generator_site")
+    assert picked_up.count() == 3
+    for manifest in picked_up:
+        site = manifest.generator_site
+        assert (manifest.pickup_latitude, manifest.pickup_longitude) == (site.latitude, site.longitude)

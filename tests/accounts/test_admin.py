@@ -1,11 +1,18 @@
 """Administrators manage accounts data in the Django admin and import/export it as XLSX/CSV."""
 
+import re
+
 import pytest
+from axes.models import AccessAttempt
 from django.contrib import admin
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from accounts.models import Organisation
+from accounts.models import Membership, Organisation
+from gis.models import LegacyProvince, Province, Ward
+from tests import factories
 
 
 @pytest.mark.django_db
@@ -70,3 +77,91 @@ def test_organisation_import_of_good_rows_previews_then_saves(client, world):
     confirm = client.post(reverse("admin:accounts_organisation_process_import"), {**form.initial, "resource": "0"})
     assert confirm.status_code == 302
     assert Organisation.objects.filter(tax_code="0109990001", is_generator=True).exists()
+
+
+def _user_rows(client):
+    """The users list as {username: (organisations cell, role cell)}, text only."""
+    response = client.get(reverse("admin:accounts_user_changelist"), {"all": ""})
+    assert response.status_code == 200
+    page = response.content.decode()
+    rows = {}
+    for row in re.findall(r"<tr>.*?</tr>", page, re.S):
+        name = re.search(r'<th class="field-username">.*?>([^<]+)</a>', row, re.S)
+        cells = [re.sub(r"<[^>]+>", " ", cell).split() for cell in re.findall(r'<td class="field-(?:organisations|roles)">(.*?)</td>', row, re.S)]
+        if name:
+            rows[name.group(1)] = tuple(" ".join(words) for words in cells)
+    return rows
+
+
+@pytest.mark.django_db
+def test_users_list_shows_each_users_organisations_and_roles(client, world):
+    factories.MembershipFactory(user=world.fred, organisation=world.alpha, role=Membership.Role.VIEWER)
+    client.force_login(world.admin)
+    rows = _user_rows(client)
+    assert rows["alice"] == ("Alpha", "Quản trị viên")
+    assert rows["fred"] == ("Alpha Omega", "Chỉ xem Thành viên")  # one line per organisation, in name order
+    assert rows["dan"] == ("Omega", "Lái xe")
+    assert rows["hn_official"][1] == "Cán bộ quản lý (Thành phố Hà Nội)"
+    assert rows["central"][1] == "Cán bộ quản lý (toàn quốc)"
+    assert rows["admin"] == ("–", "Quản trị viên hệ thống")
+
+
+@pytest.mark.django_db
+def test_users_list_costs_the_same_queries_for_more_users(client, world):
+    client.force_login(world.admin)
+    _user_rows(client)  # warm up (session, content types)
+    with CaptureQueriesContext(connection) as before:
+        _user_rows(client)
+    for n in range(5):
+        user = factories.UserFactory(username=f"extra{n}")
+        factories.MembershipFactory(user=user, organisation=world.omega)
+        factories.MembershipFactory(user=user, organisation=world.zeta)
+    with CaptureQueriesContext(connection) as after:
+        rows = _user_rows(client)
+    assert rows["extra4"] == ("Omega Zeta", "Thành viên Thành viên")
+    assert len(after) == len(before)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("model", ["province", "ward", "legacyprovince"])
+def test_provinces_and_wards_are_view_only_in_the_admin(client, world, model):
+    LegacyProvince.objects.create(code=28, name="Tỉnh Hưng Yên", codename="hung_yen", province=world.hanoi)
+    obj = {"province": world.hanoi, "ward": world.hanoi_ward, "legacyprovince": LegacyProvince.objects.get()}[model]
+    before = {m: m.objects.count() for m in (Province, Ward, LegacyProvince)}
+    client.force_login(world.admin)
+    assert client.get(reverse(f"admin:gis_{model}_changelist")).status_code == 200
+    change_url = reverse(f"admin:gis_{model}_change", args=[obj.pk])
+    page = client.get(change_url)
+    assert page.status_code == 200
+    assert 'name="_save"' not in page.content.decode()  # shown, not editable
+    assert client.get(reverse(f"admin:gis_{model}_add")).status_code == 403
+    assert client.post(change_url, {"name": "Đổi tên"}).status_code == 403
+    assert client.post(reverse(f"admin:gis_{model}_delete", args=[obj.pk]), {"post": "yes"}).status_code == 403
+    obj.refresh_from_db()
+    assert obj.name != "Đổi tên"
+    assert {m: m.objects.count() for m in (Province, Ward, LegacyProvince)} == before
+
+
+@pytest.mark.django_db
+def test_admin_speaks_vietnamese_including_the_login_protection_pages(client, world):
+    client.force_login(world.admin)
+    index = client.get(reverse("admin:index")).content.decode()
+    assert "Kiểm soát đăng nhập" in index and "Bản đồ và địa giới hành chính" in index
+    AccessAttempt.objects.create(username="alice", ip_address="10.0.0.1", failures_since_start=2, get_data="", post_data="")
+    attempts = client.get(reverse("admin:axes_accessattempt_changelist")).content.decode()
+    assert "lần đăng nhập sai" in attempts.lower() and "Trạng thái" in attempts
+    user_add = client.get(reverse("admin:accounts_user_add")).content.decode()
+    for english in ["Add link", "Toggle theme", "Password-based authentication", "Axes", "Status", "Attempt Remaining"]:
+        assert english not in index + attempts + user_add
+
+
+@pytest.mark.django_db
+def test_admin_login_lockout_screen_is_vietnamese(client, world, settings):
+    url = reverse("admin:login")
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        client.post(url, {"username": "admin", "password": "wrong"}, REMOTE_ADDR="10.0.0.9")
+    wrong = client.post(url, {"username": "admin", "password": "wrong"}, REMOTE_ADDR="10.0.0.9")
+    page = wrong.content.decode()
+    assert wrong.status_code == 429
+    assert "Tạm khóa đăng nhập" in page and "quản trị viên của tổ chức" in page
+    assert "Account locked" not in page

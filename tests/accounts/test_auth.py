@@ -47,7 +47,7 @@ def test_repeated_failures_lock_the_account_even_with_the_right_password(client,
         login(client, "alice", "wrong")
     response = login(client, "alice")
     assert response.status_code == 429
-    assert "Tạm khoá đăng nhập" in response.content.decode()
+    assert "Tạm khóa đăng nhập" in response.content.decode()
     assert client.get("/").status_code == 302  # still logged out
 
 
@@ -88,7 +88,7 @@ def test_password_change_requires_the_old_password(client, world):
     "persona, expected, absent",
     [
         ("alice", ["Alpha", "Thêm thành viên"], ["Quản trị hệ thống"]),
-        ("dan", ["Phương tiện của đơn vị", "51C-123.45"], ["Thêm thành viên"]),
+        ("dan", ["Phương tiện vận chuyển của tổ chức", "51C-123.45"], ["Thêm thành viên"]),
         ("hanoi_official", ["Thành phố Hà Nội"], ["Thêm thành viên"]),
         ("central_official", ["toàn quốc"], ["Thêm thành viên"]),
         ("admin", ["Quản trị hệ thống"], []),

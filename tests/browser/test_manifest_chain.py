@@ -221,7 +221,7 @@ def test_whole_chain_with_the_generator_code_on_the_drivers_phone(browser, live_
     page = office.new_page()
     log_in(page, live_server, "alice")
     page.goto(f"{base}/manifests/{pk}/")
-    assert page.locator("main .badge.badge-ok").first.inner_text() == "Hoàn thành"
+    assert page.locator("main .badge.badge-ok").first.inner_text() == "Đã hoàn thành xử lý"
     certificate = page.locator(f"a[href='/manifests/{pk}/certificate/']")
     assert certificate.count() == 1
     shot(page, artifacts, "chain-12-completed-generator")
@@ -237,7 +237,7 @@ def test_whole_chain_with_the_generator_code_on_the_drivers_phone(browser, live_
     pdf = response.body()
     (artifacts / "chain-13-certificate.pdf").write_bytes(pdf)
     text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
-    assert number in text and "Xác nhận hoàn thành" in text and "\n90\n" in text and "40,5" in text
+    assert number in text and "xác nhận hoàn thành xử lý CTNH" in text and "\n90\n" in text and "40,5" in text
     office.close()
 
     manifest = Manifest.objects.get(pk=pk)

@@ -115,7 +115,7 @@ def test_facility_prepares_on_behalf_and_the_generator_signs(browser, live_serve
 
     log_in(page, live_server, "alice")
     page.goto(f"{base}/manifests/{pk}/")
-    assert page.locator("main dt", has_text="Đơn vị lập").locator("xpath=following-sibling::dd[1]").inner_text() == "Omega"
+    assert page.locator("main dt", has_text="Tổ chức lập chứng từ").locator("xpath=following-sibling::dd[1]").inner_text() == "Omega"
     page.click(f"main a[href='/manifests/{pk}/sign/']")
     page.wait_for_url(f"{base}/manifests/{pk}/sign/")
     shown_hash = page.locator("[data-content-hash]").inner_text().strip()

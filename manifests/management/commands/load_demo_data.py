@@ -21,25 +21,44 @@ from manifests.models import Packaging
 GENERATOR = "0101234567"
 
 ORGANISATIONS = [
-    # tax code, name, kinds, address
-    ("0101234567", "Công ty TNHH Điện tử Sao Mai", {"is_generator": True}, "KCN Thăng Long, Hà Nội"),
-    ("0109876543", "Công ty TNHH Vận tải Hoàng Long", {"is_transporter": True}, "Số 8 Phạm Hùng, Hà Nội"),
+    # tax code, name, kinds, head office address, phone, e-mail
+    (
+        "0101234567",
+        "Công ty TNHH Điện tử Sao Mai",
+        {"is_generator": True},
+        "Lô 12, KCN Thăng Long, Xã Thiên Lộc, Thành phố Hà Nội",
+        "024 3881 2345",
+        "moitruong@saomai.demo.hwms.vn",
+    ),
+    (
+        "0109876543",
+        "Công ty TNHH Vận tải Hoàng Long",
+        {"is_transporter": True},
+        "Thôn Bầu, Xã Thiên Lộc, Thành phố Hà Nội",
+        "024 3958 6789",
+        "dieuvan@hoanglong.demo.hwms.vn",
+    ),
     (
         "0312345678",
         "Công ty CP Môi trường Xanh",
         {"is_facility": True, "is_transporter": True},
-        "KCN Hiệp Phước, TP Hồ Chí Minh",
+        "Lô B, KCN Hiệp Phước, Xã Hiệp Phước, Thành phố Hồ Chí Minh",
+        "028 3780 1234",
+        "tiepnhan@moitruongxanh.demo.hwms.vn",
     ),
 ]
 
+# Each site in the post-2025 commune/ward (code from vietnam-provinces) whose area holds it; the code is the
+# pre-2025 commune the new unit kept: 493 Kim Chung (KCN Thăng Long), 9265 Phương Liễu (KCN Quế Võ),
+# 11411 Đông Hải 2 (KCN Đình Vũ), 27658 Long Thới (KCN Hiệp Phước), 26485 Phú Hội (KCN Nhơn Trạch 2).
 SITES = [
-    # organisation tax code, name, province code, address, latitude, longitude
-    ("0101234567", "Nhà máy Sao Mai Hà Nội", 1, "Lô 12, KCN Thăng Long", "21.129920", "105.782150"),
-    ("0101234567", "Nhà máy Sao Mai Bắc Ninh", 24, "Lô C3, KCN Quế Võ", "21.150300", "106.153100"),
-    ("0101234567", "Kho Sao Mai Hải Phòng", 31, "Số 5 đường Đình Vũ", "20.845300", "106.760100"),
-    ("0109876543", "Bãi xe Hoàng Long", 1, "Số 8 Phạm Hùng", "21.030100", "105.783400"),
-    ("0312345678", "Khu xử lý Môi trường Xanh Hiệp Phước", 79, "Lô B, KCN Hiệp Phước", "10.616700", "106.743300"),
-    ("0312345678", "Trạm trung chuyển Môi trường Xanh Đồng Nai", 75, "KCN Nhơn Trạch 2", "10.743800", "106.925600"),
+    # organisation tax code, name, province code, ward code, address, latitude, longitude
+    ("0101234567", "Nhà máy Sao Mai Hà Nội", 1, 493, "Lô 12, KCN Thăng Long", "21.129920", "105.782150"),
+    ("0101234567", "Nhà máy Sao Mai Bắc Ninh", 24, 9265, "Lô C3, KCN Quế Võ", "21.150300", "106.153100"),
+    ("0101234567", "Kho Sao Mai Hải Phòng", 31, 11411, "Lô CN4, KCN Đình Vũ", "20.845300", "106.760100"),
+    ("0109876543", "Bãi xe Hoàng Long", 1, 493, "Thôn Bầu", "21.137200", "105.786500"),
+    ("0312345678", "Khu xử lý Môi trường Xanh Hiệp Phước", 79, 27658, "Lô B, KCN Hiệp Phước", "10.616700", "106.743300"),
+    ("0312345678", "Trạm trung chuyển Môi trường Xanh Đồng Nai", 75, 26485, "Đường số 2, KCN Nhơn Trạch 2", "10.743800", "106.925600"),
 ]
 
 VEHICLES = [
@@ -65,21 +84,36 @@ POSITIONS = {
 # Generator members given a personal handover confirmation code (printed by the command).
 HANDOVER = ["dn_quantri", "dn_nhanvien"]
 
-# username, full name, organisation tax code or None, membership role or official province (code / 0 = country)
+# username, full name, phone, organisation tax code, membership role, what the account is for
 USERS = [
-    ("dn_quantri", "Nguyễn Thị Lan", "0101234567", Membership.Role.ADMIN, "Quản trị doanh nghiệp (chủ nguồn thải)"),
-    ("dn_nhanvien", "Trần Văn Minh", "0101234567", Membership.Role.MEMBER, "Nhân viên doanh nghiệp"),
-    ("dn_xem", "Lê Thu Hà", "0101234567", Membership.Role.VIEWER, "Chỉ xem (doanh nghiệp)"),
-    ("vc_quantri", "Đỗ Quang Huy", "0109876543", Membership.Role.ADMIN, "Quản trị đơn vị vận chuyển"),
-    ("laixe", "Phạm Văn Tài", "0109876543", Membership.Role.DRIVER, "Lái xe (đơn vị vận chuyển)"),
-    ("xuly", "Hoàng Thị Mai", "0312345678", Membership.Role.MEMBER, "Nhân viên cơ sở xử lý"),
-    ("xuly_quantri", "Vũ Đức Anh", "0312345678", Membership.Role.ADMIN, "Quản trị cơ sở xử lý"),
+    ("dn_quantri", "Nguyễn Thị Lan", "0912 345 601", "0101234567", Membership.Role.ADMIN, "Quản trị viên (chủ nguồn thải)"),
+    ("dn_nhanvien", "Trần Văn Minh", "0912 345 602", "0101234567", Membership.Role.MEMBER, "Nhân viên (chủ nguồn thải)"),
+    ("dn_xem", "Lê Thu Hà", "0912 345 603", "0101234567", Membership.Role.VIEWER, "Chỉ xem (chủ nguồn thải)"),
+    ("vc_quantri", "Đỗ Quang Huy", "0983 456 701", "0109876543", Membership.Role.ADMIN, "Quản trị viên (chủ vận chuyển)"),
+    ("laixe", "Phạm Văn Tài", "0983 456 702", "0109876543", Membership.Role.DRIVER, "Lái xe (chủ vận chuyển)"),
+    ("xuly", "Hoàng Thị Mai", "0903 567 801", "0312345678", Membership.Role.MEMBER, "Nhân viên (cơ sở xử lý)"),
+    ("xuly_quantri", "Vũ Đức Anh", "0903 567 802", "0312345678", Membership.Role.ADMIN, "Quản trị viên (cơ sở xử lý)"),
 ]
+# username, full name, phone, province code (None = whole country), authority, what the account is for
 OFFICIALS = [
-    ("canbo_hanoi", "Bùi Thị Hằng", 1, "Sở Nông nghiệp và Môi trường Hà Nội", "Cán bộ Sở (Hà Nội)"),
-    ("canbo_tw", "Ngô Văn Nam", None, "Cục Môi trường — Bộ Nông nghiệp và Môi trường", "Cán bộ trung ương (toàn quốc)"),
+    (
+        "canbo_hanoi",
+        "Bùi Thị Hằng",
+        "024 3773 1001",
+        1,
+        "Sở Nông nghiệp và Môi trường Thành phố Hà Nội",
+        "Cán bộ quản lý (Sở Nông nghiệp và Môi trường Hà Nội)",
+    ),
+    (
+        "canbo_tw",
+        "Ngô Văn Nam",
+        "024 3822 4002",
+        None,
+        "Cục Môi trường — Bộ Nông nghiệp và Môi trường",
+        "Cán bộ quản lý (Cục Môi trường, toàn quốc)",
+    ),
 ]
-ADMIN = ("quantri", "Quản trị hệ thống", "Quản trị hệ thống")
+ADMIN = ("quantri", "Quản trị viên hệ thống", "", "Quản trị viên hệ thống")
 
 
 class Command(BaseCommand):
@@ -109,15 +143,16 @@ class Command(BaseCommand):
             self.stdout.write(f"Handover confirmation code of {username} ({ORGANISATIONS[0][1]}, typed on the driver's phone): {code}")
 
     def _load(self, password):
+        # update_or_create: a database loaded by an older version of this command gets today's addresses.
         organisations = {}
-        for tax_code, name, kinds, address in ORGANISATIONS:
-            organisations[tax_code], _ = Organisation.objects.get_or_create(
-                tax_code=tax_code, defaults={"name": name, "address": address, **kinds}
+        for tax_code, name, kinds, address, phone, email in ORGANISATIONS:
+            organisations[tax_code], _ = Organisation.objects.update_or_create(
+                tax_code=tax_code, defaults={"name": name, "address": address, "phone": phone, "email": email, **kinds}
             )
         sites = {}
-        for tax_code, name, province_code, address, lat, lng in SITES:
-            ward = Ward.objects.filter(province_id=province_code).order_by("code").first()
-            sites[name], _ = Site.objects.get_or_create(
+        for tax_code, name, province_code, ward_code, address, lat, lng in SITES:
+            ward = Ward.objects.get(code=ward_code, province_id=province_code)
+            sites[name], _ = Site.objects.update_or_create(
                 organisation=organisations[tax_code],
                 name=name,
                 defaults={
@@ -164,18 +199,18 @@ class Command(BaseCommand):
             transport.vehicles.add(*Vehicle.objects.filter(organisation__tax_code=tax_code))
 
         logins = []
-        for username, full_name, tax_code, role, label in USERS:
-            user = self._user(username, full_name, password)
+        for username, full_name, phone, tax_code, role, label in USERS:
+            user = self._user(username, full_name, phone, password)
             Membership.objects.get_or_create(
                 user=user, organisation=organisations[tax_code], defaults={"role": role, "position": POSITIONS.get(username, "")}
             )
             logins.append((username, label))
-        for username, full_name, province_code, authority, label in OFFICIALS:
-            user = self._user(username, full_name, password)
+        for username, full_name, phone, province_code, authority, label in OFFICIALS:
+            user = self._user(username, full_name, phone, password)
             Jurisdiction.objects.get_or_create(user=user, defaults={"province_id": province_code, "authority": authority})
             logins.append((username, label))
-        username, full_name, label = ADMIN
-        admin = self._user(username, full_name, password)
+        username, full_name, phone, label = ADMIN
+        admin = self._user(username, full_name, phone, password)
         if not admin.is_superuser:
             admin.is_staff = admin.is_superuser = True
             admin.save(update_fields=["is_staff", "is_superuser"])
@@ -225,10 +260,11 @@ class Command(BaseCommand):
         def picked_up(site_name, lines):
             manifest = services.sign(member, draft(site_name, lines), password)
             quantities = {line.pk: line.quantity_kg for line in manifest.lines.all()}
-            return services.pickup(driver, manifest, vehicle=truck, quantities=quantities, latitude=Decimal("21.1299"), longitude=Decimal("105.7821"), accuracy_m=Decimal("15"))
+            site = manifest.generator_site  # the phone is at the generator's gate
+            return services.pickup(driver, manifest, vehicle=truck, quantities=quantities, latitude=site.latitude, longitude=site.longitude, accuracy_m=Decimal("15"))
 
         def delivered(site_name, lines):
-            return services.deliver(driver, picked_up(site_name, lines), latitude=Decimal("10.6167"), longitude=Decimal("106.7433"))
+            return services.deliver(driver, picked_up(site_name, lines), latitude=facility_site.latitude, longitude=facility_site.longitude, accuracy_m=Decimal("20"))
 
         picked_up("Kho Sao Mai Hải Phòng", [rags])  # in transit
         received = delivered("Nhà máy Sao Mai Bắc Ninh", [oil, lamps])
@@ -237,7 +273,7 @@ class Command(BaseCommand):
             clerk,
             received, password=password,
             lines={
-                first.pk: {"received_quantity_kg": Decimal("650"), "comment": "Thiếu 70 kg so với khai báo (cân tại cổng nhà máy)."},
+                first.pk: {"received_quantity_kg": Decimal("650"), "comment": "Thiếu 70 kg so với khối lượng kê khai (cân tại trạm cân của cơ sở xử lý)."},
                 second.pk: {"received_quantity_kg": second.quantity_kg},
             },
         )
@@ -246,8 +282,10 @@ class Command(BaseCommand):
         services.treat(clerk, completed, password=password, lines={line.pk: {"treatment_method": incineration, "treated_on": today} for line in completed.lines.all()})
         return 6
 
-    def _user(self, username, full_name, password):
-        user, created = User.objects.get_or_create(username=username, defaults={"full_name": full_name, "email": f"{username}@demo.hwms.vn"})
+    def _user(self, username, full_name, phone, password):
+        user, created = User.objects.get_or_create(
+            username=username, defaults={"full_name": full_name, "phone": phone, "email": f"{username}@demo.hwms.vn"}
+        )
         if created:
             user.set_password(password)
             user.save(update_fields=["password"])
