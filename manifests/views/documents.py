@@ -5,10 +5,11 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.urls import path, reverse
-from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+
+from common.downloads import private_download
 
 from .. import rules, selectors, verification
 from ..models import Manifest, Status
@@ -17,9 +18,7 @@ from .common import manifest_for_action
 
 
 def _pdf_response(content, filename):
-    response = HttpResponse(content, content_type="application/pdf")
-    response["Content-Disposition"] = content_disposition_header(False, filename)
-    return response
+    return private_download(HttpResponse(content, content_type="application/pdf"), filename, inline=True)
 
 
 @login_required

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods
 
+from common.downloads import private_download
 from common.pagination import capped_count
 from common.spreadsheets import SpreadsheetError, XLSXExport
 
@@ -44,8 +45,7 @@ class UploadForm(forms.Form):
 @require_GET
 def import_template(request):
     response = HttpResponse(line_import.build_template(), content_type=XLSXExport().get_content_type())
-    response["Content-Disposition"] = 'attachment; filename="hwms-manifest-lines.xlsx"'
-    return response
+    return private_download(response, "hwms-manifest-lines.xlsx")
 
 
 # --- import ------------------------------------------------------------------------------------------
@@ -165,8 +165,7 @@ def export(request):
     else:
         content, content_type, _extension = exports.export_manifests(queryset, fmt)
         response = HttpResponse(content, content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="hwms-manifests-{stamp}.{fmt}"'
-    return response
+    return private_download(response, f"hwms-manifests-{stamp}.{fmt}")
 
 
 urlpatterns = [

@@ -54,6 +54,7 @@ def test_the_xlsx_export_has_the_visible_manifests_with_numbers_dates_and_no_for
     assert response.status_code == 200
     assert response["Content-Type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     assert response["Content-Disposition"].startswith('attachment; filename="hwms-manifests-')
+    assert "no-store" in response["Cache-Control"] and "private" in response["Cache-Control"]  # one user's data
     sheet = openpyxl.load_workbook(io.BytesIO(body(response))).active
     rows = list(sheet.iter_rows(min_row=2))
     by_number = {row[0].value: row for row in rows}
