@@ -130,6 +130,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "hwms.context_processors.portal",
             ],
+            "libraries": {"error_summary": "common.templatetags.error_summary"},
         },
     }
 ]
