@@ -33,3 +33,9 @@ def manifest_flags(manifest):
     if manifest.has_discrepancy:
         flags.append(format_html(' <span class="badge badge-warn">{}</span>', _("discrepancy")))
     return mark_safe("".join(flags))  # noqa: S308 - each piece is escaped by format_html
+
+
+@register.filter
+def manifest_number(number):
+    """A manifest number that never breaks across lines (inside translated sentences too: the span is safe HTML)."""
+    return format_html('<span class="manifest-number">{}</span>', number)
