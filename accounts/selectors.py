@@ -14,6 +14,14 @@ def provinces_for(user):
     return provinces if ids is None else provinces.filter(code__in=ids)
 
 
+def drives_only(user):
+    """A driver and nothing else (no other role, no jurisdiction, not an administrator): their work is the list
+    of pickups and deliveries, where they land instead of the home page's figures."""
+    scope = policy.scope_for(user)
+    roles = set(scope.roles.values())
+    return roles == {Membership.Role.DRIVER} and not (scope.is_official or scope.is_admin)
+
+
 def home_summary(user):
     scope = policy.scope_for(user)
     memberships = (

@@ -102,8 +102,9 @@ def pages_for(name, user):
     today = timezone.localdate()
     some = selectors.scope_rows(user).order_by("-created_at").values_list("manifest_id", flat=True).first()
     number = selectors.visible_manifests(user).filter(pk=some).values_list("number", flat=True).first() or "01"
-    lists = [
-        ("home", reverse("home"), {}),
+    # A driver's home redirects to the pickups (measured below).
+    lists = [] if "driver" in name else [("home", reverse("home"), {})]
+    lists += [
         ("manifest list", reverse("manifests:list"), {}),
         ("list, later page (2 years back)", reverse("manifests:list"), {"after": deep}),
         ("list, status filter", reverse("manifests:list"), {"status": "in_transit"}),

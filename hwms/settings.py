@@ -132,6 +132,7 @@ TEMPLATES = [
             ],
             # The number filters (|number, |kg, |latitude, |longitude) in every template: common.numbers.
             "builtins": ["common.number_tags"],
+            "libraries": {"error_summary": "common.templatetags.error_summary"},
         },
     }
 ]

@@ -159,6 +159,11 @@ class LineForm(forms.Form):
             }
         )
 
+    def waste_code_name(self):
+        """The name of a code the form already checked (static/js/manifest-form.js shows it as soon as one is picked)."""
+        code = self.cleaned_data.get("waste_code") if hasattr(self, "cleaned_data") else None
+        return code.name if code is not None else ""
+
     def line_input(self):
         data = self.cleaned_data
         return LineInput(

@@ -183,6 +183,16 @@ class _PerLineForm(forms.Form):
         """The field of `line` that a service error about the line belongs to (None: above the line)."""
         return None
 
+    # The page's error summary (common.templatetags.error_summary) names the line of each field.
+    def error_label(self, name, bound_field):
+        line = next((line for line in self.lines if name.startswith(f"line_{line.pk}_")), None)
+        return f"{line_label(line)}: {bound_field.label}" if line else bound_field.label
+
+    def extra_error_links(self):
+        for line in self.lines:
+            for message in self.line_errors.get(line.pk, []):
+                yield line_label(line), message, self[self._name(line, self.per_line[0])].auto_id
+
     def add_transition_error(self, error):
         """Put each error of a TransitionError next to the line field it concerns."""
         by_id = {f"line_{line.pk}": line for line in self.lines}

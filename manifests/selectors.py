@@ -5,7 +5,8 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Count, Q, prefetch_related_objects
+from django.db.models import Count, F, Q, Window, prefetch_related_objects
+from django.db.models.functions import RowNumber
 from django.http import Http404
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -86,6 +87,40 @@ def manifest_page(rows, *, after=None, before=None, size=None):
 def load_for_transport(manifests):
     """What the driver's and the facility's lists show besides the parties: the vehicle and the sites' places."""
     prefetch_related_objects(manifests, "vehicle", "generator_site__province", "generator_site__ward", "facility_site__province", "facility_site__ward")
+    return manifests
+
+
+# Lines named on a list card; the others are counted ("and 3 more lines").
+WASTE_SUMMARY_LINES = 2
+
+
+def load_waste_summaries(manifests, shown=WASTE_SUMMARY_LINES):
+    """Set `waste_lines` (the first `shown` lines, with their code) and `more_lines` on each manifest of a list.
+
+    One query for the whole page, never one per card; a manifest of hundreds of lines brings `shown` rows
+    (a window numbers the lines of each manifest). The total weight is the stored `declared_kg`.
+    """
+    by_manifest = {manifest.pk: manifest for manifest in manifests}
+    for manifest in manifests:
+        manifest.waste_lines, manifest.more_lines = [], 0
+    if not by_manifest:
+        return manifests
+    per_manifest = {"partition_by": [F("manifest_id")]}
+    lines = (
+        ManifestLine.objects.filter(manifest_id__in=by_manifest)
+        .select_related("waste_code")
+        .only("manifest_id", "position", "description", "waste_code__code", "waste_code__name_vi", "waste_code__name_en")
+        .annotate(
+            rank=Window(RowNumber(), order_by=F("position").asc(), **per_manifest),
+            line_count=Window(Count("pk"), **per_manifest),
+        )
+        .filter(rank__lte=shown)
+        .order_by("manifest_id", "position")
+    )
+    for line in lines:
+        manifest = by_manifest[line.manifest_id]
+        manifest.waste_lines.append(line)
+        manifest.more_lines = line.line_count - shown if line.line_count > shown else 0
     return manifests
 
 

@@ -2,9 +2,13 @@
 costs more than the rest of the row."""
 
 from django import template
-from django.utils.html import format_html
+from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
+from django.utils.text import Truncator
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from common.numbers import format_kg
 
 from ..models import Status
 
@@ -21,7 +25,9 @@ BADGE_CLASSES = {
 @register.simple_tag
 def status_badge(manifest):
     """One colour per status everywhere: done, refused or withdrawn, a draft, or waiting on someone."""
-    return format_html('<span class="{}">{}</span>', BADGE_CLASSES.get(manifest.status, "badge badge-warn"), manifest.get_status_display())
+    return format_html(
+        '<span class="{}">{}</span>', BADGE_CLASSES.get(manifest.status, "badge badge-warn"), manifest.get_status_display()
+    )
 
 
 @register.simple_tag
@@ -35,3 +41,30 @@ def manifest_flags(manifest):
     if getattr(manifest, "over_capacity", False):
         flags.append(format_html(' <span class="badge badge-danger">{}</span>', _("beyond licensed capacity")))
     return mark_safe("".join(flags))  # noqa: S308 - each piece is escaped by format_html
+
+
+@register.filter
+def manifest_number(number):
+    """A manifest number that never breaks across lines (inside translated sentences too: the span is safe HTML)."""
+    return format_html('<span class="manifest-number">{}</span>', number)
+
+
+@register.simple_tag
+def waste_summary(manifest):
+    """What waste and how much, on a list card or row (after selectors.load_waste_summaries): the first lines'
+    code and short name, how many more lines, the declared total. A tag, not an include: lists render it per row."""
+    items = [
+        format_html(
+            '<li><strong class="nowrap">{}</strong> {}</li>', line.waste_code.code, Truncator(line.waste_code.name).chars(48)
+        )
+        for line in manifest.waste_lines
+    ]
+    if manifest.more_lines:
+        more = ngettext("and %(count)s more line", "and %(count)s more lines", manifest.more_lines) % {
+            "count": manifest.more_lines
+        }
+        items.append(format_html('<li class="muted">{}</li>', more))
+    total = format_html('<strong class="nowrap">{}</strong>', format_kg(manifest.declared_kg))
+    declared = mark_safe(escape(_("Declared: %(kg)s")) % {"kg": total})  # noqa: S308 - the sentence escaped, the figure built by format_html
+    items.append(format_html('<li class="waste-total">{}</li>', declared))
+    return format_html('<ul class="waste-summary" aria-label="{}">{}</ul>', _("Waste"), mark_safe("".join(items)))  # noqa: S308 - pieces escaped above

@@ -64,6 +64,7 @@ def driver_list(request):
     # The badges count every manifest of a section (up to a thousand), not only the ones listed.
     counts = {name: capped_count(queryset, COUNT_CAP) for name, queryset in sections.items()}
     context = {name: items[:SECTION_LIMIT] for name, items in context.items()}
+    selectors.load_waste_summaries([manifest for items in context.values() for manifest in items])
     context.update(
         counts=counts,
         is_transporter=bool(transporter_ids(request.user)),

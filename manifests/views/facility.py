@@ -53,6 +53,7 @@ def incoming(request):
         rows.filter(status__in=COMING if show == "coming" else PENDING), **cursors(request)
     )
     selectors.load_for_transport(page.items)
+    selectors.load_waste_summaries(page.items)
     context = {
         "page": page,
         "show": show,

@@ -88,7 +88,6 @@ def test_password_change_requires_the_old_password(client, world):
     "persona, expected, absent",
     [
         ("alice", ["Alpha", "Thêm thành viên"], ["Quản trị hệ thống"]),
-        ("dan", ["Phương tiện vận chuyển của tổ chức", "51C-123.45"], ["Thêm thành viên"]),
         ("hanoi_official", ["Thành phố Hà Nội"], ["Thêm thành viên"]),
         ("central_official", ["toàn quốc"], ["Thêm thành viên"]),
         ("admin", ["Quản trị hệ thống"], []),
@@ -102,6 +101,22 @@ def test_home_page_fits_the_role(client, world, persona, expected, absent):
         assert text in page
     for text in absent:
         assert text not in page
+
+
+@pytest.mark.django_db
+def test_a_driver_lands_on_the_pickups_not_on_figures(client, world):
+    """After login and on the home page: the list of pickups and deliveries (issue 8)."""
+    response = login(client, "dan")
+    landing = client.get(response["Location"])
+    assert landing.status_code == 302 and landing["Location"] == reverse("manifests:driver_list")
+    page = client.get(landing["Location"]).content.decode()
+    assert "<h1>Thu gom và giao chất thải</h1>" in page
+    # Someone who also does other work keeps the home page.
+    from accounts.models import Membership
+    from tests import factories
+
+    factories.MembershipFactory(user=world.dan, organisation=world.alpha, role=Membership.Role.MEMBER)
+    assert client.get("/").status_code == 200
 
 
 def test_production_settings_pass_the_deploy_checks_and_require_a_secret_key_a_site_url_and_a_mail_host(tmp_path):

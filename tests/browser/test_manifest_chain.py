@@ -33,7 +33,8 @@ def log_in(page, live_server, username):
     page.fill("#id_password", PASSWORD)
     # "main": the top bar also has submit buttons (language switch).
     page.click("main button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/")
+    # Home, or for a driver the list of pickups and deliveries.
+    page.wait_for_url(re.compile(re.escape(live_server.url) + r"/(manifests/driver/)?$"))
 
 
 def log_out(page, live_server):
@@ -45,7 +46,7 @@ def desktop(browser):
     return browser.new_context(viewport=DESKTOP, locale="vi-VN", accept_downloads=True)
 
 
-def phone(browser):
+def phone(browser, **options):
     context = browser.new_context(
         viewport=PHONE,
         locale="vi-VN",
@@ -53,6 +54,7 @@ def phone(browser):
         has_touch=True,
         device_scale_factor=2,
         geolocation=HANOI,
+        **options,
     )
     context.grant_permissions(["geolocation"])
     return context
