@@ -77,7 +77,8 @@ def manifest_id(page):
     return int(match.group(1))
 
 
-def fill_line(page, index, code, description, state, packaging, count, quantity):
+def fill_line(page, index, code, description, state, packaging, count, quantity, method="TĐ – Thiêu đốt"):
+    """One draft line, with its planned treatment method (chosen by its label)."""
     prefix = f"lines-{index}"
     page.fill(f"[name={prefix}-waste_code]", code)
     page.fill(f"[name={prefix}-description]", description)
@@ -85,6 +86,7 @@ def fill_line(page, index, code, description, state, packaging, count, quantity)
     page.select_option(f"[name={prefix}-packaging_type]", packaging)
     page.fill(f"[name={prefix}-packaging_count]", str(count))
     page.fill(f"[name={prefix}-quantity_kg]", quantity)
+    page.select_option(f"[name={prefix}-planned_method]", label=method)
 
 
 def fill_parties(page, w):
@@ -119,8 +121,8 @@ def test_whole_chain_with_the_generator_code_on_the_drivers_phone(browser, live_
     page.wait_for_url(re.compile(r"/manifests/\d+/$"))
     pk = manifest_id(page)
     manifest = Manifest.objects.get(pk=pk)
-    assert manifest.status == Status.DRAFT
-    number = manifest.number
+    assert manifest.status == Status.DRAFT and not manifest.has_official_number
+    number = manifest.number  # the draft's temporary reference
     lines = list(manifest.lines.order_by("position"))
     assert [(line.waste_code.code, line.quantity_kg) for line in lines] == [
         ("17 02 03", Decimal("100")),
@@ -136,7 +138,10 @@ def test_whole_chain_with_the_generator_code_on_the_drivers_phone(browser, live_
     # 3. Handed over for signature on the driver's phone (nobody signs ahead).
     page.click(f"form[action='/manifests/{pk}/seal/'] button")
     page.wait_for_url(f"{base}/manifests/{pk}/")
-    assert Manifest.objects.get(pk=pk).status == Status.SEALED
+    manifest = Manifest.objects.get(pk=pk)
+    assert manifest.status == Status.SEALED and manifest.has_official_number  # the official number, taken now
+    number = manifest.number
+    assert number in page.locator("h1").inner_text()
     shot(page, artifacts, "chain-03-sealed")
     log_out(page, live_server)
 
@@ -156,20 +161,22 @@ def test_whole_chain_with_the_generator_code_on_the_drivers_phone(browser, live_
     wait_for_position(page)
     page.select_option("#id_vehicle", str(w.truck.pk))
     assert page.input_value(f"#id_line_{lines[0].pk}") == "100"  # the input shows the value as typed back: no thousands, no trailing zeros
-    # A mistyped code is refused next to the field; nothing is recorded.
-    page.fill("#id_signature_code", "000000" if w.code != "000000" else "111111")
+    # The person at the gate chooses their name; a mistyped code is refused next to the field; nothing is recorded.
+    page.select_option("#id_handover_by", str(w.alice.pk))
+    page.fill("#id_handover_code", "000000" if w.code != "000000" else "111111")
     page.click("form[data-driver-form] button[type=submit]")
-    page.wait_for_selector("#id_signature_code_error")
+    page.wait_for_selector("#id_handover_code_error")
     assert Manifest.objects.get(pk=pk).status == Status.SEALED
     wait_for_position(page)
-    page.fill("#id_signature_code", w.code)
+    page.select_option("#id_handover_by", str(w.alice.pk))
+    page.fill("#id_handover_code", w.code)
     no_horizontal_scroll(page, PHONE["width"])
     shot(page, artifacts, "chain-05-pickup-form")
     page.click("form[data-driver-form] button[type=submit]")
     page.wait_for_url(f"{base}/manifests/driver/")
     manifest = Manifest.objects.get(pk=pk)
     assert manifest.status == Status.IN_TRANSIT
-    assert manifest.generator_signature_method == "company_code"
+    assert manifest.generator_signature_method == "handover_code" and manifest.generator_signed_by_id == w.alice.pk
     assert manifest.vehicle_id == w.truck.pk and manifest.driver_id == w.dan.pk
     assert manifest.pickup_latitude == Decimal("21.030000") and manifest.pickup_longitude == Decimal("105.850000")
     shot(page, artifacts, "chain-06-picked-up")
@@ -196,12 +203,14 @@ def test_whole_chain_with_the_generator_code_on_the_drivers_phone(browser, live_
     first, second = lines
     page.fill(f"#id_line_{first.pk}_quantity", "90")
     page.fill(f"#id_line_{second.pk}_quantity", "40.5")
+    page.fill("#id_password", PASSWORD)  # the receipt is signed by the person recording it
     receive_button = "form:has(input[name=action][value=receive]) button[type=submit]"
     page.click(receive_button)
     # Without a comment the discrepancy is refused, next to the line.
     page.wait_for_selector(f"#id_line_{first.pk}_comment_error")
     assert Manifest.objects.get(pk=pk).status == Status.DELIVERED
     page.fill(f"#id_line_{first.pk}_comment", "Thiếu 10 kg: một phuy bị rò rỉ trên đường.")
+    page.fill("#id_password", PASSWORD)
     shot(page, artifacts, "chain-09-receive-discrepancy")
     page.click(receive_button)
     page.wait_for_url(f"{base}/manifests/{pk}/treat/")
@@ -212,6 +221,7 @@ def test_whole_chain_with_the_generator_code_on_the_drivers_phone(browser, live_
     for line in lines:
         page.select_option(f"#id_line_{line.pk}_method", str(w.incineration.pk))
         assert page.input_value(f"#id_line_{line.pk}_treated_on") == timezone.localdate().isoformat()
+    page.fill("#id_password", PASSWORD)
     shot(page, artifacts, "chain-10-treat")
     page.click("main form button[type=submit].primary")
     page.wait_for_url(f"{base}/manifests/incoming/?show=pending")
@@ -290,7 +300,7 @@ def test_generator_signs_with_password_and_driver_picks_up_without_code(browser,
     page.click(f"a[href='/manifests/{pk}/pickup/']")
     page.wait_for_url(f"{base}/manifests/{pk}/pickup/")
     wait_for_position(page)
-    assert page.locator("#id_signature_code").count() == 0
+    assert page.locator("#id_handover_code").count() == 0
     no_horizontal_scroll(page, PHONE["width"])
     shot(page, artifacts, "signed-03-pickup-without-code")
     page.click("form[data-driver-form] button[type=submit]")

@@ -144,6 +144,7 @@ def receive(page, base, pk, quantities, pages):
     pages.check(page, "receive", axe=True)
     for line_pk, quantity in quantities.items():
         page.fill(f"#id_line_{line_pk}_quantity", quantity)
+    page.fill("#id_password", PASSWORD)  # signed by the person receiving
     page.click("form:has(input[name=action][value=receive]) button[type=submit]")
     page.wait_for_url(f"{base}/manifests/{pk}/treat/")
     assert Manifest.objects.get(pk=pk).status == Status.RECEIVED
@@ -153,6 +154,7 @@ def treat(page, base, pk, line_pks, method, pages):
     pages.check(page, "treat", axe=True)
     for line_pk in line_pks:
         page.select_option(f"#id_line_{line_pk}_method", str(method.pk))
+    page.fill("#id_password", PASSWORD)  # completion signed by a named person
     page.click("main form button[type=submit].primary")
     page.wait_for_url(f"{base}/manifests/incoming/?show=pending")
     assert Manifest.objects.get(pk=pk).status == Status.COMPLETED
