@@ -351,7 +351,7 @@ def _total(lines, field):
 
 
 def _lines_table(manifest, lines):
-    columns = scaled_columns([6, 16, 32, 17, 18, 18, 18, 37, 24], numeric={4, 5, 6})
+    columns = scaled_columns([6, 16, 34, 17, 16, 16, 16, 38, 24], numeric={4, 5, 6})
     header = [
         "#",
         _("Waste code, class and hazard"),
@@ -379,8 +379,8 @@ def _lines_table(manifest, lines):
     ]
     # Packages per packaging type ("3 × Thùng phuy", "2 × Hộp"): drums are never added to boxes.
     packages = "\n".join(f"{package['count']} × {package['label']}" for package in packaging_totals(lines))
-    footer = ["", _("Total"), "", packages, _total(lines, "quantity_kg"), _total(lines, "pickup_quantity_kg"), _total(lines, "received_quantity_kg"), "", ""]
-    return grid(header, rows, columns, footer=footer, extra=[("SPAN", (1, -1), (2, -1))])
+    footer = ["", "", _("Total"), packages, _total(lines, "quantity_kg"), _total(lines, "pickup_quantity_kg"), _total(lines, "received_quantity_kg"), "", ""]
+    return grid(header, rows, columns, footer=footer, extra=[("SPAN", (0, -1), (1, -1))])
 
 
 def _hazard_legend(lines):
@@ -641,7 +641,7 @@ def _difference(line):
 
 
 def _quantities_table(manifest, lines):
-    columns = scaled_columns([6, 16, 34, 18, 18, 18, 18, 32, 24], numeric={3, 4, 5, 6})
+    columns = scaled_columns([6, 16, 36, 16, 16, 16, 16, 34, 26], numeric={3, 4, 5, 6})
     header = [
         "#",
         _("Waste code"),
@@ -676,8 +676,8 @@ def _quantities_table(manifest, lines):
     received = [line.received_quantity_kg for line in lines if line.received_quantity_kg is not None]
     declared = sum(line.quantity_kg for line in lines)
     difference = format_kg(sum(received) - declared) if received else "—"
-    footer = ["", _("Total"), "", _total(lines, "quantity_kg"), _total(lines, "pickup_quantity_kg"), _total(lines, "received_quantity_kg"), difference, "", ""]
-    return grid(header, rows, columns, footer=footer, extra=[("SPAN", (1, -1), (2, -1))])
+    footer = ["", "", _("Total"), _total(lines, "quantity_kg"), _total(lines, "pickup_quantity_kg"), _total(lines, "received_quantity_kg"), difference, "", ""]
+    return grid(header, rows, columns, footer=footer, extra=[("SPAN", (0, -1), (1, -1))])
 
 
 def _completion_blocks(manifest):
