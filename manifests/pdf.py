@@ -426,8 +426,8 @@ def _facts(rows, label_width=40 * mm):
 
 
 def _where(latitude, longitude, accuracy):
-    """A recorded position with its hemispheres and all six recorded decimals ("10,616700° B, 106,743300° Đ")."""
-    position = format_coordinates(latitude, longitude, places=6)
+    """A recorded position with its hemispheres, as the pages print it ("10,6167° B, 106,7433° Đ (±12 m)")."""
+    position = format_coordinates(latitude, longitude)
     if not position:
         return _("no position recorded")
     if accuracy is None:

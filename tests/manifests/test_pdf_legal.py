@@ -130,11 +130,11 @@ def test_each_line_shows_its_hazard_properties_class_and_planned_and_actual_meth
 def test_the_pickup_and_delivery_positions_read_one_way_only(legal):
     m = walked(legal)
     text = english(pdf.render_manifest_pdf, m)
-    assert "21.028511° N, 105.804817° E (±12 m)" in text
-    assert "10.616700° N, 106.743300° E (±8.5 m)" in text
+    assert "21.0285° N, 105.8048° E (±12 m)" in text
+    assert "10.6167° N, 106.7433° E (±8.5 m)" in text
     with translation.override("vi"):
         _, text = text_of(pdf.render_manifest_pdf(m))
-    assert "10,616700°" in text and "106,743300°" in text  # the Vietnamese decimal comma, never a point
+    assert "10,6167°" in text and "106,7433°" in text  # the Vietnamese decimal comma, never a point
 
 
 def test_each_signature_is_a_block_naming_the_person_position_organisation_method_and_hash(legal):
