@@ -290,6 +290,10 @@ HWMS_OVERDUE_DAYS = env_int("HWMS_OVERDUE_DAYS", 180)  # the old 6-month return 
 HWMS_SIGNATURE_CODE_MAX_ATTEMPTS = env_int("HWMS_SIGNATURE_CODE_MAX_ATTEMPTS", 5)
 HWMS_SIGNATURE_CODE_LOCK_MINUTES = env_int("HWMS_SIGNATURE_CODE_LOCK_MINUTES", 30)
 HWMS_VERIFY_TOKEN_MAX_AGE_DAYS = env_int("HWMS_VERIFY_TOKEN_MAX_AGE_DAYS", 30)
+# The form and legal basis printed on the manifest copy (DOMAIN.md: Form 04 of Annex III of Circular 02/2022 is a
+# [secondary] source, so it is a setting): legal names, printed in Vietnamese whatever the reader's language.
+HWMS_MANIFEST_FORM = env_str("HWMS_MANIFEST_FORM", "Mẫu số 04, Phụ lục III ban hành kèm theo Thông tư số 02/2022/TT-BTNMT")
+HWMS_MANIFEST_LEGAL_BASIS = env_str("HWMS_MANIFEST_LEGAL_BASIS", "Nghị định số 08/2022/NĐ-CP; Thông tư số 02/2022/TT-BTNMT")
 CELERY_BEAT_SCHEDULE = {
     "flag-overdue-manifests": {
         "task": "manifests.tasks.flag_overdue_manifests",

@@ -59,7 +59,7 @@ def test_the_copy_of_record_shows_vietnamese_text_with_diacritics_and_the_signed
         content = pdf.render_manifest_pdf(m)
     assert content.startswith(b"%PDF")
     reader, text = text_of(content)
-    assert len(reader.pages) == 1
+    assert len(reader.pages) <= 2  # the signature blocks of a whole chain take a second page
     assert "CHỨNG TỪ CHẤT THẢI NGUY HẠI" in text
     assert m.number in text
     assert "Alpha" in text and "0101234567" in text
@@ -82,7 +82,7 @@ def test_the_copy_of_record_follows_the_active_language(chain):
         _, text = text_of(pdf.render_manifest_pdf(m))
     assert "CHỨNG TỪ CHẤT THẢI NGUY HẠI" in text  # the legal title stays
     assert "Scan to verify" in text
-    assert "Handover signed by the generator" in text
+    assert "Handed over by the generator" in text
     assert "140.5" in text
 
 
@@ -119,7 +119,7 @@ def test_the_certificate_shows_received_quantities_treatment_and_hash(chain):
     with translation.override("vi"):
         reader, text = text_of(pdf.render_certificate_pdf(m))
     assert len(reader.pages) == 1
-    assert "CHỨNG TỪ CHẤT THẢI NGUY HẠI" in text
+    assert pdf.CERTIFICATE_TITLE in text
     assert m.number in text and "Alpha" in text
     assert "TĐ – Thiêu đốt" in text
     assert re.search(r"\b90\b", text) and "40,5" in text
@@ -221,8 +221,9 @@ def test_the_pdf_follows_the_language_the_user_chose(client, chain, settings):
 
 
 def test_the_copy_of_record_needs_few_queries(chain, django_assert_max_num_queries):
-
     m = completed(chain)
     manifest = selectors.get_manifest_for_user(chain.alice, m.pk)
-    with django_assert_max_num_queries(4):
+    # The lines with codes and methods, their hazard properties, the signature events, the latest snapshot and the
+    # transport permit: whatever the number of lines.
+    with django_assert_max_num_queries(5):
         pdf.render_manifest_pdf(manifest)
