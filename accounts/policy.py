@@ -208,7 +208,11 @@ def is_official(user):
 # The rule of who reads which manifest, as a Q over the manifest's fields; the manifests app applies it
 # (manifests.selectors.visible_manifests), so this module never names that app.
 
-NOT_DRAFT = ~Q(status="draft")
+# A draft's temporary reference starts with this (manifests.numbering); a manifest cancelled while it still carries
+# one was never sent to anyone: like a draft, it stays private to the organisation that prepared it.
+DRAFT_REFERENCE_PREFIX = "NHAP-"
+PRIVATE = Q(status="draft") | Q(status="cancelled", number__startswith=DRAFT_REFERENCE_PREFIX)
+NOT_DRAFT = ~PRIVATE
 # The scopes of the manifests' access index (manifests.models.ManifestAccess): an organisation, a province, the
 # country. Defined here, with the rule they materialise.
 SCOPE_ORGANISATION, SCOPE_PROVINCE, SCOPE_COUNTRY = 1, 2, 3
@@ -226,7 +230,8 @@ def _party_q(scope, org_field, site_field):
 def manifest_q(user):
     """Manifests the user may read: the rule.
 
-    A draft is seen only by the organisation preparing it (within any site limit). Past the draft: the parties
+    A draft — or a draft cancelled before it was ever sent — is seen only by the organisation preparing it (within
+    any site limit). Past the draft: the parties
     (generator and facility members within their site limits, every member of the transporter), officials of the
     generator's or the facility's province, central officials and administrators. Only the manifest's own
     columns are used, so that a lookup by id stays a single-table query.
@@ -234,7 +239,7 @@ def manifest_q(user):
     scope = scope_for(user)
     generator = _party_q(scope, "generator_id", "generator_site_id")
     facility = _party_q(scope, "facility_id", "facility_site_id")
-    drafts = Q(status="draft") & ((Q(prepared_by=F("generator")) & generator) | (Q(prepared_by=F("facility")) & facility))
+    drafts = PRIVATE & ((Q(prepared_by=F("generator")) & generator) | (Q(prepared_by=F("facility")) & facility))
     if scope.sees_everything:
         return NOT_DRAFT | drafts
     visible = NOT_DRAFT & (generator | facility | Q(transporter_id__in=list(scope.roles)))

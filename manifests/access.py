@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 from django.db import connection
 
+from accounts import policy
+
 from .models import AccessCount, ManifestAccess, Status
 
 Kind = ManifestAccess.Kind
@@ -35,7 +37,7 @@ def _is_overdue(manifest):
 
 def desired_rows(manifest):
     """The scopes that reach the manifest, one Row each."""
-    if manifest.status == Status.DRAFT:
+    if manifest.is_private:
         site_id = manifest.generator_site_id if manifest.prepared_by_id == manifest.generator_id else manifest.facility_site_id
         return [Row(Kind.ORGANISATION, manifest.prepared_by_id, site_id)]
     sites = {}
@@ -169,6 +171,9 @@ def _count(delta):
             )
 
 
+# Past the draft (policy.PRIVATE in SQL): not a draft, nor a draft cancelled before it was ever sent.
+SHARED_SQL = "NOT (m.status = 'draft' OR (m.status = 'cancelled' AND m.number LIKE '" + policy.DRAFT_REFERENCE_PREFIX + "%%'))"
+
 ROWS_SQL = """
 INSERT INTO manifests_manifestaccess (manifest_id, kind, ref, site_id, other_site_id, transports, status, created_at,
                                       province, facility_province, has_discrepancy, has_rejection, overdue)
@@ -178,19 +183,19 @@ SELECT m.id, r.kind, r.ref, r.site_id, r.other_site_id, r.transports, m.status, 
 FROM manifests_manifest m
 CROSS JOIN LATERAL (VALUES
     -- desired_rows in SQL: a draft reaches only the organisation preparing it, through the preparing site.
-    (%(org)s, CASE WHEN m.status <> 'draft' OR m.prepared_by_id = m.generator_id THEN m.generator_id END,
+    (%(org)s, CASE WHEN {shared} OR m.prepared_by_id = m.generator_id THEN m.generator_id END,
      m.generator_site_id,
-     CASE WHEN m.status <> 'draft' AND m.facility_id = m.generator_id THEN m.facility_site_id END,
-     m.status <> 'draft' AND m.transporter_id = m.generator_id),
-    (%(org)s, CASE WHEN m.facility_id <> m.generator_id AND (m.status <> 'draft' OR m.prepared_by_id = m.facility_id)
+     CASE WHEN {shared} AND m.facility_id = m.generator_id THEN m.facility_site_id END,
+     {shared} AND m.transporter_id = m.generator_id),
+    (%(org)s, CASE WHEN m.facility_id <> m.generator_id AND ({shared} OR m.prepared_by_id = m.facility_id)
                    THEN m.facility_id END,
-     m.facility_site_id, NULL, m.status <> 'draft' AND m.transporter_id = m.facility_id),
-    (%(org)s, CASE WHEN m.status <> 'draft' AND m.transporter_id NOT IN (m.generator_id, m.facility_id) THEN m.transporter_id END,
+     m.facility_site_id, NULL, {shared} AND m.transporter_id = m.facility_id),
+    (%(org)s, CASE WHEN {shared} AND m.transporter_id NOT IN (m.generator_id, m.facility_id) THEN m.transporter_id END,
      NULL, NULL, true),
-    (%(province)s, CASE WHEN m.status <> 'draft' THEN m.province_id END, NULL, NULL, false),
-    (%(province)s, CASE WHEN m.status <> 'draft' AND m.facility_province_id <> m.province_id THEN m.facility_province_id END,
+    (%(province)s, CASE WHEN {shared} THEN m.province_id END, NULL, NULL, false),
+    (%(province)s, CASE WHEN {shared} AND m.facility_province_id <> m.province_id THEN m.facility_province_id END,
      NULL, NULL, false),
-    (%(country)s, CASE WHEN m.status <> 'draft' THEN 0 END, NULL, NULL, false)
+    (%(country)s, CASE WHEN {shared} THEN 0 END, NULL, NULL, false)
 ) AS r(kind, ref, site_id, other_site_id, transports)
 WHERE r.ref IS NOT NULL {where}
 """
@@ -209,7 +214,8 @@ def insert_rows(where="", params=None):
     returns how many. For bulk loads; a running portal keeps the rows with sync()."""
     kinds = {"org": Kind.ORGANISATION.value, "province": Kind.PROVINCE.value, "country": Kind.COUNTRY.value}
     with connection.cursor() as cursor:
-        cursor.execute(ROWS_SQL.format(where=f"AND ({where})" if where else ""), {**kinds, **(params or {})})
+        sql = ROWS_SQL.format(shared=SHARED_SQL, where=f"AND ({where})" if where else "")
+        cursor.execute(sql, {**kinds, **(params or {})})
         return cursor.rowcount
 
 

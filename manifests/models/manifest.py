@@ -44,7 +44,7 @@ class FollowUp(models.TextChoices):
 
 
 # A draft's temporary reference starts with this; the official number is taken when it is sealed or signed.
-DRAFT_REFERENCE_PREFIX = "NHAP-"
+DRAFT_REFERENCE_PREFIX = policy.DRAFT_REFERENCE_PREFIX
 
 
 class Manifest(models.Model):
@@ -221,6 +221,11 @@ class Manifest(models.Model):
     @property
     def has_official_number(self):
         return not self.number.startswith(DRAFT_REFERENCE_PREFIX)
+
+    @property
+    def is_private(self):
+        """A draft, or a draft cancelled before it was ever sent: only the preparing organisation sees it."""
+        return self.status == Status.DRAFT or (self.status == Status.CANCELLED and not self.has_official_number)
 
     @property
     def is_return(self):

@@ -157,3 +157,21 @@ def test_each_list_costs_the_same_queries_as_its_rows_grow(client, chain):
     make(30)
     many = [query_count(client, user, url, params) for user, url, params in pages]
     assert many == few
+
+
+def test_a_draft_cancelled_before_it_was_sent_stays_private_to_its_preparer(chain):
+    """Issue 11, finding 5: note, lines, cancel reason and PDF of a draft cancelled before it was ever sent are
+    not for the other parties or the officials; a manifest cancelled after sealing is."""
+    from accounts import policy as account_policy
+
+    w = chain
+    private = services.cancel(w.alice, w.draft(), "Nhập nhầm nhà máy")
+    shared = services.cancel(w.alice, services.seal(w.alice, w.draft()), "Hoãn thu gom")
+    assert private.is_private and not shared.is_private
+    for outsider in (w.fred, w.dan, w.hanoi_official, w.central_official):
+        assert list(selectors.visible_manifests(outsider).filter(pk__in=[private.pk, shared.pk])) == [shared]
+        rows = ManifestAccess.objects.filter(account_policy.manifest_access_q(outsider), manifest__in=[private, shared])
+        assert {row.manifest_id for row in rows} == {shared.pk}
+    assert set(selectors.visible_manifests(w.alice).filter(pk__in=[private.pk, shared.pk])) == {private, shared}
+    access.rebuild()
+    assert set(ManifestAccess.objects.filter(manifest=private).values_list("kind", "ref")) == {(1, w.alpha.pk)}
