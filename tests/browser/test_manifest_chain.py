@@ -68,7 +68,14 @@ def shot(page, artifacts, name):
 
 
 def no_horizontal_scroll(page, width):
-    assert page.evaluate("document.documentElement.scrollWidth") <= width, page.url
+    """Nothing wider than the screen; on failure, the elements that stick out say where."""
+    wide = page.evaluate(
+        """(width) => Array.from(document.querySelectorAll('body *'))
+            .filter((el) => el.getBoundingClientRect().right > width + 1)
+            .slice(0, 5).map((el) => el.tagName + '.' + el.className + '#' + el.id + ' ' + (el.textContent || '').trim().slice(0, 60))""",
+        width,
+    )
+    assert page.evaluate("document.documentElement.scrollWidth") <= width, (page.url, wide)
 
 
 def manifest_id(page):
