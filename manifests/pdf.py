@@ -6,7 +6,13 @@ title of the form stays in Vietnamese in every language. Fonts, grids, the QR co
 A4 pages come from common.documents.
 """
 
+import hashlib
+from dataclasses import dataclass
+
+from django.core.cache import cache
 from django.db.models import Prefetch, prefetch_related_objects
+from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from reportlab.lib.units import mm
 from reportlab.platypus import KeepTogether, Paragraph, Spacer, Table, TableStyle
@@ -251,8 +257,7 @@ def _people(manifest):
     }
 
 
-def _signatures(manifest):
-    people = _people(manifest)
+def _signatures(manifest, people):
     method = SIGNATURE_METHODS.get(manifest.generator_signature_method)
     generator_signer = _person(people["generator"]) or manifest.generator.name
     vehicle = _("Vehicle %(plate)s") % {"plate": manifest.vehicle.plate} if manifest.vehicle_id else ""
@@ -279,11 +284,10 @@ def _signatures(manifest):
     return grid([_("Step"), _("By"), _("Time"), _("Details")], rows, columns)
 
 
-def _hashes(manifest, signed):
+def _hashes(manifest, signed, snapshot):
     """The integrity block: labels and SHA-256 hashes as one small table, kept on one page."""
     if signed:
         rows = [(_("Content hash (SHA-256) signed by the generator"), manifest.content_hash)]
-        snapshot = _latest_snapshot(manifest)
         if snapshot is not None and snapshot.content_hash != manifest.content_hash:
             step = event_label(SNAPSHOT_EVENTS.get(snapshot.step, snapshot.step))
             label = _("Hash of the latest recorded content (version %(version)s, %(step)s)") % {"version": snapshot.version, "step": step}
@@ -320,13 +324,34 @@ def _build(manifest, story):
     return build_pdf(story, f"{LEGAL_TITLE} {manifest.number}", footer_text=footer, subject=manifest.number)
 
 
-def render_manifest_pdf(manifest, request=None):
+@dataclass
+class Printed:
+    """What the copy of record prints beyond the manifest and the parties the view loaded (three queries)."""
+
+    lines: list
+    people: dict
+    snapshot: object
+    signed: bool
+    url: str | None
+
+    @classmethod
+    def load(cls, manifest, request=None):
+        signed = bool(manifest.content_hash) and manifest.generator_signed_at is not None
+        return cls(
+            lines=_load(manifest),
+            people=_people(manifest),
+            snapshot=_latest_snapshot(manifest) if signed else None,
+            signed=signed,
+            # Drafts are never verifiable: no QR code on them.
+            url=verify_url(manifest, request) if manifest.status != Status.DRAFT else None,
+        )
+
+
+def render_manifest_pdf(manifest, request=None, printed=None):
     """The copy of record of `manifest` as PDF bytes (A4)."""
     st = styles()
-    lines = _load(manifest)
-    signed = bool(manifest.content_hash) and manifest.generator_signed_at is not None
-    # Drafts are never verifiable: no QR code on them.
-    url = verify_url(manifest, request) if manifest.status != Status.DRAFT else None
+    printed = printed or Printed.load(manifest, request)
+    lines, signed, url = printed.lines, printed.signed, printed.url
     story = [
         _header(manifest, _("Hazardous waste manifest – electronic copy of record"), url, signed),
         Spacer(0, 4 * mm),
@@ -338,10 +363,59 @@ def render_manifest_pdf(manifest, request=None):
         story += [Spacer(0, 2 * mm), Paragraph(f"<b>{escape(_('Note'))}</b>: {escape(manifest.note)}", st.small)]
     story += [
         Paragraph(escape(_("Signatures and times (Vietnam time)")), st.section),
-        _signatures(manifest),
-        _hashes(manifest, signed),
+        _signatures(manifest, printed.people),
+        _hashes(manifest, signed, printed.snapshot),
     ]
     return _build(manifest, story)
+
+
+# --- the copy of record through the cache ----------------------------------------------------------------
+# Rendering the PDF (reportlab) costs tens of milliseconds of CPU; a copy downloaded again within the minute
+# (a second click, a phone's viewer fetching it twice, printing after viewing) is served from the cache. The key
+# is a digest of every value the document prints: the manifest's row, its parties, sites, places, permit,
+# vehicle, lines with their codes and methods, signers and latest snapshot, the language, the verification
+# address (its token changes on the hour) and the print time in the footer (to the minute). A changed manifest,
+# line, party or name changes the key, so a stale copy is never served; the same copy printed within the same
+# minute is exactly what a new rendering would print.
+PDF_CACHE_SECONDS = 120
+
+
+def _row(obj):
+    if obj is None:
+        return None
+    return (obj._meta.label, tuple(field.value_from_object(obj) for field in obj._meta.concrete_fields))
+
+
+def _printed_rows(manifest, printed):
+    sites = (manifest.generator_site, manifest.facility_site)
+    related = (manifest.generator, manifest.transporter, manifest.facility, manifest.permit, manifest.vehicle)
+    yield _row(manifest)
+    yield from (_row(obj) for obj in related)
+    for site in sites:
+        yield (_row(site), _row(site.province if site.province_id else None), _row(site.ward if site.ward_id else None))
+    for line in printed.lines:
+        yield (_row(line), _row(line.waste_code), _row(line.received_waste_code), _row(line.treatment_method))
+    yield tuple(sorted((role, _row(person)) for role, person in printed.people.items() if person is not None))
+    yield _row(printed.snapshot)
+
+
+def manifest_pdf_key(manifest, printed):
+    digest = hashlib.sha256()
+    for row in _printed_rows(manifest, printed):
+        digest.update(repr(row).encode())
+    digest.update(repr((get_language(), printed.url, format_datetime(timezone.now()))).encode())
+    return f"manifest-pdf:{manifest.pk}:{digest.hexdigest()}"
+
+
+def cached_manifest_pdf(manifest, request=None):
+    """render_manifest_pdf, served from the cache when the same copy was printed within the minute."""
+    printed = Printed.load(manifest, request)
+    key = manifest_pdf_key(manifest, printed)
+    content = cache.get(key)
+    if content is None:
+        content = render_manifest_pdf(manifest, request, printed)
+        cache.set(key, content, PDF_CACHE_SECONDS)
+    return content
 
 
 class NotCompleted(ValueError):
@@ -402,6 +476,6 @@ def render_certificate_pdf(manifest, request=None):
         ),
         Paragraph(escape(_("Treatment per line")), st.section),
         treatment_table,
-        _hashes(manifest, True),
+        _hashes(manifest, True, _latest_snapshot(manifest)),
     ]
     return _build(manifest, story)

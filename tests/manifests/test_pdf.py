@@ -225,3 +225,65 @@ def test_the_copy_of_record_needs_few_queries(chain, django_assert_max_num_queri
     manifest = selectors.get_manifest_for_user(chain.alice, m.pk)
     with django_assert_max_num_queries(4):
         pdf.render_manifest_pdf(manifest)
+
+
+# --- the copy of record through the cache ------------------------------------------------------------------
+
+
+@pytest.fixture
+def pdf_cache():
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def download(client, m):
+    response = client.get(reverse("manifests:pdf", args=[m.pk]))
+    assert response.status_code == 200
+    return response.content
+
+
+def test_the_same_copy_downloaded_again_is_served_from_the_cache(client, chain, pdf_cache, monkeypatch):
+    m = ready(chain)
+    client.force_login(chain.alice)
+    first = download(client, m)
+    monkeypatch.setattr(pdf, "render_manifest_pdf", lambda *args, **kwargs: pytest.fail("rendered again"))
+    assert download(client, m) == first
+    # Another party gets the same copy (nothing in it depends on who downloads it).
+    client.force_login(chain.fred)
+    assert download(client, m) == first
+
+
+def test_a_changed_manifest_is_never_served_from_a_stale_copy(client, chain, pdf_cache):
+    m = ready(chain)
+    client.force_login(chain.alice)
+    before = download(client, m)
+    # A transition: status, vehicle, pickup quantities.
+    m = in_transit(chain)
+    _, text = text_of(download(client, m))
+    assert "51C-123.45" in text and "Đang vận chuyển" in text
+    after_pickup = download(client, m)
+    assert after_pickup != before
+    # A line changed without touching the manifest's row, and a party renamed: both show at once.
+    line = m.lines.order_by("position").first()
+    type(line).objects.filter(pk=line.pk).update(description="Mô tả mới của dòng")
+    type(chain.omega).objects.filter(pk=chain.omega.pk).update(name="Omega đổi tên")
+    _, text = text_of(download(client, m))
+    assert "Mô tả mới của dòng" in text and "Omega đổi tên" in text
+
+
+def test_each_language_and_hour_has_its_own_copy(client, chain, pdf_cache, settings):
+    m = ready(chain)
+    client.force_login(chain.alice)
+    _, vietnamese = text_of(download(client, m))
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    _, english = text_of(download(client, m))
+    assert "Quét để kiểm tra" in vietnamese or "CHỨNG TỪ" in vietnamese
+    assert "Scan to verify" in english and "Scan to verify" not in vietnamese
+    manifest = selectors.get_manifest_for_user(chain.alice, m.pk)
+    printed = pdf.Printed.load(manifest)
+    key = pdf.manifest_pdf_key(manifest, printed)
+    printed.url = printed.url.replace(":", ":x", 1)  # another token: the next hour's
+    assert pdf.manifest_pdf_key(manifest, printed) != key
