@@ -39,8 +39,8 @@ def _attrs(attrs):
 
 
 def _input(widget):
-    value = "" if widget["value"] is None else f' value="{_format(widget["value"])}"'
-    return f'<input type="{_value(widget["type"])}" name="{_value(widget["name"])}"{value}{_attrs(widget["attrs"])}>\n'
+    value = "" if widget.get("value") is None else f' value="{_format(widget["value"])}"'
+    return f'<input type="{_value(widget.get("type", ""))}" name="{_value(widget["name"])}"{value}{_attrs(widget["attrs"])}>\n'
 
 
 def _option(option):
