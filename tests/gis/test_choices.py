@@ -1,18 +1,9 @@
 """The province choices of the list filters come from the cache, which a change to a province drops."""
 
-import pytest
-from django.core.cache import cache
 from django.urls import reverse
 
-from gis.choices import CACHE_KEY, province_choices
+from gis.choices import province_choices
 from gis.models import Province
-
-
-@pytest.fixture(autouse=True)
-def _empty_cache():
-    cache.delete(CACHE_KEY)
-    yield
-    cache.delete(CACHE_KEY)
 
 
 def test_the_choices_are_read_once_then_cached(world, django_assert_num_queries):
