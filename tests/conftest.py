@@ -18,6 +18,19 @@ def _eager_celery(settings):
     settings.CELERY_TASK_ALWAYS_EAGER = True
 
 
+@pytest.fixture(autouse=True)
+def _no_cached_province_choices():
+    # The database rolls back after each test, the cache does not (a local-memory cache lives as long as the
+    # process, Redis longer): no test sees the provinces another one cached (gis.choices).
+    from django.core.cache import cache
+
+    from gis.choices import CACHE_KEY
+
+    cache.delete(CACHE_KEY)
+    yield
+    cache.delete(CACHE_KEY)
+
+
 @pytest.fixture
 def in_english():
     """Messages matched in English (the msgids) whatever the Vietnamese catalog holds."""

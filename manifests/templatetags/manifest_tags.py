@@ -25,9 +25,16 @@ BADGE_CLASSES = {
 @register.simple_tag
 def status_badge(manifest):
     """One colour per status everywhere: done, refused or withdrawn, a draft, or waiting on someone."""
-    return format_html(
-        '<span class="{}">{}</span>', BADGE_CLASSES.get(manifest.status, "badge badge-warn"), manifest.get_status_display()
-    )
+    # Status(...).label rather than get_status_display(), which rebuilds the dict of every choice (and translates
+    # each label) on each call: ten translations per row.
+    return format_html('<span class="{}">{}</span>', BADGE_CLASSES.get(manifest.status, "badge badge-warn"), _label(manifest.status))
+
+
+def _label(status):
+    try:
+        return Status(status).label
+    except ValueError:  # not a status of today's list: shown as stored, as get_status_display() would
+        return status
 
 
 @register.simple_tag

@@ -17,7 +17,7 @@ from .common import cursors
 def oversight(request, kind):
     if kind not in selectors.OVERSIGHT_KINDS:
         raise Http404(_("There is no such list."))
-    page = selectors.manifest_page(selectors.oversight_rows(request.user, kind), **cursors(request))
+    page = selectors.manifest_page(selectors.oversight_rows(request.user, kind), province=True, **cursors(request))
     counts = selectors.oversight_counts(request.user)
     tabs = [(name, label, counts[name]) for name, label in selectors.OVERSIGHT_KINDS.items()]
     context = {"kind": kind, "title": selectors.OVERSIGHT_KINDS[kind], "tabs": tabs, "page": page}

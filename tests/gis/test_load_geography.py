@@ -128,3 +128,14 @@ def test_legacy_fixture_is_consistent_with_the_pinned_package():
     assert len({r["code"] for r in rows}) == 63
     assert len({r["codename"] for r in rows}) == 63
     assert {r["province"] for r in rows} == {int(p.code) for p in VPProvince.iter_all()}
+
+
+def test_loading_drops_the_cached_province_choices(loaded):
+    from django.core.cache import cache
+
+    from gis.choices import CACHE_KEY, province_choices
+
+    cache.set(CACHE_KEY, [(1, "stale")])
+    Province.objects.filter(code=1).update(name="Renamed behind the cache")  # no signal
+    load()
+    assert (1, "Thành phố Hà Nội") in province_choices()

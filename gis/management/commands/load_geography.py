@@ -14,6 +14,7 @@ from django.db import transaction
 from vietnam_provinces import Province as VPProvince
 from vietnam_provinces import Ward as VPWard
 
+from gis.choices import forget_province_choices
 from gis.models import LegacyProvince, Province, Ward
 
 LEGACY_FIXTURE = Path(__file__).resolve().parents[2] / "data" / "legacy_provinces.json"
@@ -84,6 +85,7 @@ class Command(BaseCommand):
             for label, model, rows in tables:  # provinces first: wards and legacy provinces point at them
                 created, updated, stale = sync(model, rows)
                 report.append((label, len(rows), created, updated, stale))
+        forget_province_choices()  # after the commit: bulk upserts send no signals
         counts = ", ".join(f"{total} {label}" for label, total, *_ in report)
         created = sum(r[2] for r in report)
         updated = sum(r[3] for r in report)
