@@ -92,6 +92,17 @@ class _Names:
         return {"code": pk, "name": self.provinces[pk].name}
 
 
+def _moved(names, row):
+    """Where an aggregated row of manifest lines went (facility site and permit), how much and under how many
+    manifests."""
+    return {
+        "facility": names.site(row["manifest__facility_site_id"]),
+        "permit": names.permit(row["manifest__permit_id"]),
+        "quantity_kg": kg(row["quantity"]),
+        "manifests": row["manifests"],
+    }
+
+
 def _left_site_in(site_id, year):
     start, end = year_bounds(year)
     return (
@@ -128,10 +139,7 @@ def handed_over(site_id, year):
             **names.code(row["code"]),
             **names.method(row["method_id"], row["note"]),
             "method_source": row["source"],
-            "facility": names.site(row["manifest__facility_site_id"]),
-            "permit": names.permit(row["manifest__permit_id"]),
-            "quantity_kg": kg(row["quantity"]),
-            "manifests": row["manifests"],
+            **_moved(names, row),
         }
         for row in rows
     ]
@@ -234,7 +242,7 @@ def stock(site_id, year):
 
 
 def onward(site_id, year):
-    """Rows {kind, destination, permit, waste_code, …, quantity_kg, manifests}: loads rejected at the site that
+    """Rows {kind, facility (the destination), permit, waste_code, …, quantity_kg, manifests}: loads rejected at the site that
     left it in the year under a follow-up manifest (redirect to another facility, or return to the generator)."""
     start, end = year_bounds(year)
     rows = list(
@@ -250,15 +258,12 @@ def onward(site_id, year):
     result = [
         {
             "kind": row["manifest__origin_kind"],
-            "destination": names.site(row["manifest__facility_site_id"]),
-            "permit": names.permit(row["manifest__permit_id"]),
             **names.code(row["code"]),
-            "quantity_kg": kg(row["quantity"]),
-            "manifests": row["manifests"],
+            **_moved(names, row),
         }
         for row in rows
     ]
-    return sorted(result, key=lambda r: (r["kind"], r["destination"]["name"], r["waste_code"]))
+    return sorted(result, key=lambda r: (r["kind"], r["facility"]["name"], r["waste_code"]))
 
 
 def generator_prefill(site, year):

@@ -159,7 +159,7 @@ def _facility_tables(content):
             _("Rejected loads sent on (follow-up manifests)"),
             [pgettext("follow-up manifest", "Follow-up"), _("Destination"), _("Permit number"), _("Waste code"), _("Waste name"), _("Manifests"), _("Quantity (kg)")],
             [
-                [_onward_kind(r["kind"]), _party(r["destination"]), r["permit"], r["waste_code"], r["waste_name"], r["manifests"], _d(r["quantity_kg"])]
+                [_onward_kind(r["kind"]), _party(r["facility"]), r["permit"], r["waste_code"], r["waste_name"], r["manifests"], _d(r["quantity_kg"])]
                 for r in p["onward"]
             ],
             frozenset({5, 6}),

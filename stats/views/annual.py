@@ -24,7 +24,6 @@ from ..annual.tables import displayed, report_tables
 
 app_name = "annual_reports"
 YEARS_SHOWN = 6
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _year(request):
@@ -148,23 +147,21 @@ def _file_name(report, extension):
     return f"bao-cao-ctnh-{report.year}-{report.site_id}-v{report.version}.{extension}"
 
 
-@login_required
-@require_GET
-@never_cache
-def pdf(request, pk):
-    report = selectors.get_report_for_user(request.user, pk)
-    response = HttpResponse(report_pdf(report), content_type="application/pdf")
-    response["Content-Disposition"] = content_disposition_header(False, _file_name(report, "pdf"))
-    return response
+# The documents of a submitted report: (renderer, content type, shown inline).
+DOCUMENTS = {
+    "pdf": (report_pdf, "application/pdf", True),
+    "xlsx": (report_xlsx, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", False),
+}
 
 
 @login_required
 @require_GET
 @never_cache
-def xlsx(request, pk):
+def document(request, pk, extension):
     report = selectors.get_report_for_user(request.user, pk)
-    response = HttpResponse(report_xlsx(report), content_type=XLSX)
-    response["Content-Disposition"] = content_disposition_header(True, _file_name(report, "xlsx"))
+    render_document, content_type, inline = DOCUMENTS[extension]
+    response = HttpResponse(render_document(report), content_type=content_type)
+    response["Content-Disposition"] = content_disposition_header(not inline, _file_name(report, extension))
     return response
 
 
@@ -204,8 +201,8 @@ urlpatterns = [
     path("", report_list, name="list"),
     path("site/<int:site_pk>/<int:year>/", prepare, name="prepare"),
     path("<int:pk>/", detail, name="detail"),
-    path("<int:pk>/pdf/", pdf, name="pdf"),
-    path("<int:pk>/xlsx/", xlsx, name="xlsx"),
+    path("<int:pk>/pdf/", document, {"extension": "pdf"}, name="pdf"),
+    path("<int:pk>/xlsx/", document, {"extension": "xlsx"}, name="xlsx"),
     path("register/", register, name="register"),
     path("register/<int:code>/", register_province, name="register_province"),
 ]

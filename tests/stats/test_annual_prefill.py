@@ -104,8 +104,8 @@ def test_facility_prefill_received_treated_stock_and_onward(year_of_alpha):
     treated_oil = Decimal("157.50")
     assert stock["17 02 03"] == (f"{opening_oil:.2f}", f"{received_oil:.2f}", f"{treated_oil:.2f}", f"{opening_oil + received_oil - treated_oil:.2f}")
     assert stock["16 01 06"] == ("0.00", "40.50", "40.50", "0.00")
-    onward = {(r["kind"], r["destination"]["name"], r["waste_code"]): r["quantity_kg"] for r in result["onward"]}
+    onward = {(r["kind"], r["facility"]["name"], r["waste_code"]): r["quantity_kg"] for r in result["onward"]}
     # The return left Omega in 2025; the redirect to Sigma was picked up at Omega in January 2026.
     assert onward == {(FollowUp.RETURN, "Alpha", "17 02 03"): "300.00"}
-    assert prefill.onward(w.omega_site.pk, 2026)[0]["destination"]["name"] == "Sigma"
+    assert prefill.onward(w.omega_site.pk, 2026)[0]["facility"]["name"] == "Sigma"
     assert result["residues"] == []
