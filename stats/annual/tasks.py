@@ -13,7 +13,7 @@ from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
-from accounts import policy
+from accounts import audit, policy
 from accounts.models import Membership, Site
 
 from ..models import AnnualReminder
@@ -57,6 +57,12 @@ def _remind(organisation_id, site_ids, year):
         with transaction.atomic():
             AnnualReminder.objects.create(organisation_id=organisation_id, year=year, recipients=len(emails), sent_at=timezone.now())
             sites = list(Site.objects.filter(pk__in=site_ids).select_related("organisation").order_by("name"))
+            audit.record(
+                f"annual_reminder:{year}",
+                "reminded",
+                organisation=sites[0].organisation,
+                data={"sites": [site.pk for site in sites], "recipients": len(emails)},
+            )
             with translation.override(settings.LANGUAGE_CODE):
                 context = {
                     "organisation": sites[0].organisation,

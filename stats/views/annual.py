@@ -78,6 +78,11 @@ def _initial_entries(latest, kind, content):
     return [{"waste_code": code} for code in sorted({row["waste_code"] for row in rows})]
 
 
+def _preview(site, year):
+    """What the portal knows of the site's year now, as report content without entries."""
+    return services.build_content(site, year, form=SubmitForm.base_fields["form"].initial, entries=[])
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def prepare(request, site_pk, year):
@@ -85,9 +90,10 @@ def prepare(request, site_pk, year):
     password and submits (a new version when one was submitted already)."""
     site = _site_for_report(request.user, site_pk, year)
     kind = services.kind_of(site)
-    preview = services.build_content(site, year, form=SubmitForm.base_fields["form"].initial, entries=[])
     latest = services.latest(site, year)
     post = request.POST if request.method == "POST" else None
+    # What the portal knows now, shown above the form (a submission builds its own, in its transaction).
+    preview = _preview(site, year) if post is None else None
     formset = entry_formset(kind, data=post, initial=None if post else _initial_entries(latest, kind, preview))
     form = SubmitForm(post)
     if post is not None and form.is_valid() and formset.is_valid():
@@ -114,6 +120,7 @@ def prepare(request, site_pk, year):
                 message += " " + _("It was submitted after the deadline and is marked late.")
             messages.success(request, message)
             return redirect("annual_reports:detail", report.pk)
+    preview = preview or _preview(site, year)
     tables = [table for table in report_tables(preview) if table.key != "entered"]
     context = {
         "site": site,

@@ -8,7 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from accounts.models import Site
+from accounts.models import AuditEvent, Site
 from manifests.models import Status
 from stats.annual import selectors, services
 from stats.annual.tasks import send_annual_report_reminders
@@ -153,6 +153,7 @@ def test_reminders_go_once_a_year_to_the_members_who_may_submit(filed):
     assert send_annual_report_reminders(2025) == 0
     assert len(mail.outbox) == 3
     assert AnnualReminder.objects.filter(year=2025).count() == 3
+    assert AuditEvent.objects.filter(chain="annual_reminder:2025", action="reminded").count() == 3
     # Another year is another reminder.
     assert send_annual_report_reminders(2024) > 0
 
