@@ -4,8 +4,8 @@
 
 Needs a database loaded by `manage.py seed_synthetic`. Measures, for the year: the prefill of the busiest
 generator site and of the busiest facility site (read from the raw manifests), the PDF and the XLSX of the
-facility's report (built from the content, unsaved), the officials' register for the whole country and the list
-of non-submitters of the province with most sites. Prints min / median in milliseconds and the sizes involved.
+facility's report (built from the content, unsaved), the nightly refresh of who must report, the officials'
+register for the whole country and the list of non-submitters of the province with most sites. Prints min / median in milliseconds and the sizes involved.
 Not a test: figures depend on the machine and on what else runs on it.
 """
 
@@ -74,6 +74,10 @@ def main():
     print(f"{'':<42} {len(pdf):,} bytes")
     xlsx = timed("XLSX of that report", lambda: report_xlsx(report), args.runs)
     print(f"{'':<42} {len(xlsx):,} bytes")
+    from stats.annual import obligations
+
+    count = timed("obligations refresh (who must report)", lambda: obligations.refresh(args.year), max(1, args.runs // 2))
+    print(f"{'':<42} {count:,} sites")
     central, _created = User.objects.get_or_create(username="bench-central")
     Jurisdiction.objects.get_or_create(user=central, defaults={"province": None})
     register = timed("register, whole country (34 provinces)", lambda: selectors.register(central, args.year), args.runs)

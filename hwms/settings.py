@@ -293,7 +293,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "manifests.tasks.flag_overdue_manifests",
         "schedule": 24 * 3600,
     },
-    # Annual reports: every morning of 2–14 January; each organisation is e-mailed once per year.
+    # Annual reports: who must file last year's, every night; reminders every morning of 2–14 January (each
+    # organisation is e-mailed once per year).
+    "annual-report-obligations": {
+        "task": "stats.annual.tasks.refresh_annual_obligations",
+        "schedule": crontab(minute=30, hour=1),
+    },
     "annual-report-reminders": {
         "task": "stats.annual.tasks.send_annual_report_reminders",
         "schedule": crontab(minute=0, hour=8, day_of_month="2-14", month_of_year=1),

@@ -20,6 +20,7 @@ from .tables import displayed, report_tables
 
 # The legal names of the forms (Vietnamese law), printed as they are in every language.
 LEGAL_TITLE = "BÁO CÁO CÔNG TÁC BẢO VỆ MÔI TRƯỜNG – PHẦN CHẤT THẢI NGUY HẠI"
+PDF_CHUNK_ROWS = 100
 LEGAL_BASIS = "Mẫu số %(form)s Phụ lục VI ban hành kèm theo Thông tư số 02/2022/TT-BTNMT"
 
 
@@ -71,7 +72,11 @@ def report_pdf(report):
             continue
         columns = scaled_columns(table.widths, numeric=table.numeric)
         rows, footer = displayed(table)
-        story.append(grid(table.headers, rows, columns, footer=footer))
+        # A large facility's intake runs to thousands of rows: reportlab splits a long table across pages in time
+        # that grows with its length at every page, so it gets one table per chunk of rows, each with the header.
+        for start in range(0, len(rows), PDF_CHUNK_ROWS):
+            last = start + PDF_CHUNK_ROWS >= len(rows)
+            story.append(grid(table.headers, rows[start : start + PDF_CHUNK_ROWS], columns, footer=footer if last else None))
     statement = _(
         "Submitted electronically on HWMS by %(person)s, who confirmed it with their password, on %(time)s (Vietnam time)."
     ) % {"person": report.submitted_by, "time": format_datetime(report.submitted_at)}

@@ -13,10 +13,9 @@ from django.utils.translation import gettext as _
 from accounts import policy
 from accounts.models import Site
 from gis.models import Province
-from manifests.models import Manifest
 
 from ..models import AnnualReport
-from .periods import year_bounds
+from . import obligations
 
 NON_SUBMITTERS_SHOWN = 500
 
@@ -55,18 +54,6 @@ def current_reports(year, sites):
     return {report.site_id: report for report in rows}
 
 
-def expected_sites(year):
-    """Sites that must file the report of `year` (module docstring), annotated `submitted` and `on_time`."""
-    start, end = year_bounds(year)
-    handed_over = Manifest.objects.filter(generator_site=OuterRef("pk"), picked_up_at__gte=start, picked_up_at__lt=end)
-    received = Manifest.objects.filter(facility_site=OuterRef("pk"), received_at__gte=start, received_at__lt=end)
-    reports = AnnualReport.objects.filter(site=OuterRef("pk"), year=year)
-    active = Q(active=True, organisation__active=True, created_at__lt=end) & (Q(organisation__is_generator=True) | Q(organisation__is_facility=True))
-    return Site.objects.filter(active | Exists(handed_over) | Exists(received)).annotate(
-        submitted=Exists(reports), on_time=Exists(reports.filter(is_late=False))
-    )
-
-
 def register_provinces(user):
     """The provinces whose register the user may read (officials and administrators), or None for nobody."""
     scope = policy.scope_for(user)
@@ -79,14 +66,15 @@ def register_provinces(user):
 
 def register(user, year):
     """Per province in the user's scope: {province, expected, submitted, on_time, late, missing, rate} (rate in
-    percent, None without expected sites), and the totals. Two queries."""
+    percent, None without expected sites), and the totals (with `refreshed_at`, when the obligations were
+    computed). A fixed number of queries."""
     provinces = register_provinces(user)
     if provinces is None:
         raise Http404
     provinces = list(provinces)
     counts = {
         row["province_id"]: row
-        for row in expected_sites(year)
+        for row in obligations.of_year(year)
         .filter(province__in=provinces)
         .values("province_id")
         .annotate(
@@ -98,6 +86,7 @@ def register(user, year):
     }
     rows = [_register_row(province, counts.get(province.pk, {})) for province in provinces]
     total = _register_row(None, {key: sum(row[key] for row in rows) for key in ("expected", "submitted_count", "on_time_count")})
+    total["refreshed_at"] = obligations.refreshed_at(year)
     return rows, total
 
 
@@ -136,5 +125,6 @@ def province_submissions(province, year):
 def non_submitters(province, year, limit=NON_SUBMITTERS_SHOWN):
     """(the first `limit` sites by name, how many in all) of the province's sites expected to file for the year
     that have not."""
-    missing = expected_sites(year).filter(province=province, submitted=False)
-    return list(missing.select_related("organisation").order_by("organisation__name", "name")[:limit]), missing.count()
+    missing = obligations.of_year(year).filter(province=province, submitted=False)
+    first = missing.select_related("site__organisation").order_by("organisation__name", "site__name")[:limit]
+    return [obligation.site for obligation in first], missing.count()

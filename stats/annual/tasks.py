@@ -17,7 +17,7 @@ from accounts import audit, policy
 from accounts.models import Membership, Site
 
 from ..models import AnnualReminder
-from . import periods, selectors
+from . import obligations, periods
 
 
 def _recipients(organisation_id, site_ids):
@@ -37,8 +37,9 @@ def send_annual_report_reminders(year=None):
     """E-mail the organisations whose sites have not filed the report of `year` (default: last year). Returns
     the number of organisations reminded by this run."""
     year = year or periods.last_closed_year()
+    obligations.refresh(year)
     pending = {}
-    for organisation_id, site_id in selectors.expected_sites(year).filter(submitted=False).values_list("organisation_id", "pk"):
+    for organisation_id, site_id in obligations.of_year(year).filter(submitted=False).values_list("organisation_id", "site_id"):
         pending.setdefault(organisation_id, []).append(site_id)
     done = set(AnnualReminder.objects.filter(year=year, organisation_id__in=pending).values_list("organisation_id", flat=True))
     reminded = 0
@@ -77,3 +78,9 @@ def _remind(organisation_id, site_ids, year):
     except IntegrityError:
         return 0  # another run reminded this organisation meanwhile
     return 1
+
+
+@shared_task(acks_late=True)
+def refresh_annual_obligations(year=None):
+    """Nightly (beat): recompute who must file the report of `year` (default: last year)."""
+    return obligations.refresh(year or periods.last_closed_year())

@@ -86,6 +86,33 @@ class AnnualReport(models.Model):
         return f"annual_report:{self.pk}"
 
 
+class AnnualObligation(models.Model):
+    """A site that must file the report of a year, and why (stats.annual.obligations computes them from the
+    manifests and the sites; beat refreshes the last year's every night). The register and the reminders read
+    these rows instead of searching a year of manifests on every page."""
+
+    site = models.ForeignKey("accounts.Site", on_delete=models.CASCADE, related_name="+", verbose_name=_("site"))
+    year = models.PositiveSmallIntegerField(_("reporting year"))
+    organisation = models.ForeignKey("accounts.Organisation", on_delete=models.CASCADE, related_name="+", verbose_name=_("organisation"))
+    province = models.ForeignKey("gis.Province", on_delete=models.PROTECT, related_name="+", verbose_name=_("province"))
+    handed_over = models.BooleanField(_("handed waste over under a manifest"), default=False)
+    received = models.BooleanField(_("received waste under a manifest"), default=False)
+    active = models.BooleanField(_("active generator or facility site"), default=False)
+    refreshed_at = models.DateTimeField(_("computed at"))
+
+    class Meta:
+        verbose_name = _("annual report obligation")
+        verbose_name_plural = _("annual report obligations")
+        constraints = [
+            models.UniqueConstraint(fields=["site", "year"], name="annualobligation_one_per_site_year"),
+            models.CheckConstraint(condition=Q(handed_over=True) | Q(received=True) | Q(active=True), name="annualobligation_has_a_reason"),
+        ]
+        indexes = [models.Index(fields=["year", "province"], name="annualobligation_year_province")]
+
+    def __str__(self):
+        return f"{self.site_id}/{self.year}"
+
+
 class AnnualReminder(models.Model):
     """The reminder e-mail of one year sent to one organisation: at most one per organisation and year."""
 
@@ -101,4 +128,4 @@ class AnnualReminder(models.Model):
         return f"{self.organisation_id}/{self.year}"
 
 
-__all__ = ["AnnualReminder", "AnnualReport"]
+__all__ = ["AnnualObligation", "AnnualReminder", "AnnualReport"]

@@ -1,18 +1,20 @@
 """Who sees which report, the officials' register of submissions, the January reminders, the menu."""
 
 import datetime as dt
+import io
 
 import pytest
 from django.core import mail
+from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.models import AuditEvent, Site
 from manifests.models import Status
-from stats.annual import selectors, services
-from stats.annual.tasks import send_annual_report_reminders
-from stats.models import AnnualReminder
+from stats.annual import obligations, selectors, services
+from stats.annual.tasks import refresh_annual_obligations, send_annual_report_reminders
+from stats.models import AnnualObligation, AnnualReminder
 from tests import factories
 from tests.factories import PASSWORD
 
@@ -120,11 +122,13 @@ def test_the_register_costs_the_same_queries_whatever_the_number_of_sites(client
             assert client.get(url("register", year=2025)).status_code == 200
         return len(captured)
 
+    obligations.refresh(2025)
     before = queries()
     for n in range(6):
         site = factories.SiteFactory(organisation=w.zeta, name=f"Zeta {n}", ward=w.hanoi_ward if n % 2 else w.hcm_ward)
         manifest(w, local(2025, 5, 1 + n), [line(w.oil, "1", received="1", planned=w.incineration)], site=site, status=Status.RECEIVED)
     Site.objects.update(created_at=dt.datetime(2024, 6, 1, tzinfo=VN))
+    assert obligations.refresh(2025) == 11
     assert queries() == before
 
     def province_queries():
@@ -136,7 +140,27 @@ def test_the_register_costs_the_same_queries_whatever_the_number_of_sites(client
     for n in range(4):
         factories.SiteFactory(organisation=w.zeta, name=f"Zeta thêm {n}", ward=w.hcm_ward)
     Site.objects.update(created_at=dt.datetime(2024, 6, 1, tzinfo=VN))
+    obligations.refresh(2025)
     assert province_queries() == before
+
+
+def test_the_obligations_are_computed_on_first_look_and_refreshed_on_demand(filed):
+    w = filed
+    assert not AnnualObligation.objects.exists()
+    rows, total = selectors.register(w.central_official, 2025)
+    assert total["expected"] == 5 and total["refreshed_at"] is not None
+    reasons = {o.site_id: (o.handed_over, o.received, o.active) for o in AnnualObligation.objects.filter(year=2025)}
+    assert reasons[w.alpha_hn.pk] == (True, False, True) and reasons[w.omega_site.pk] == (False, True, True)
+    # A site closed and a manifest of a new site: seen after the next refresh (nightly, or the command).
+    Site.objects.filter(pk=w.sigma_site.pk).update(active=False)
+    late = factories.SiteFactory(organisation=w.zeta, name="Zeta 2026", ward=w.hcm_ward)
+    manifest(w, local(2025, 12, 30), [line(w.oil, "1", received="1", planned=w.incineration)], site=late, status=Status.RECEIVED)
+    assert selectors.register(w.central_official, 2025)[1]["expected"] == 5
+    call_command("refresh_annual_obligations", "--year", "2025", stdout=io.StringIO())
+    assert set(AnnualObligation.objects.filter(year=2025).values_list("site_id", flat=True)) == {
+        w.alpha_hn.pk, w.alpha_hcm.pk, w.zeta_site.pk, w.omega_site.pk, late.pk
+    }
+    assert refresh_annual_obligations(2025) == 5  # idempotent
 
 
 # --- reminders ----------------------------------------------------------------------------------------
@@ -170,6 +194,7 @@ def test_the_beat_schedule_runs_the_reminders_in_january(settings):
     entry = settings.CELERY_BEAT_SCHEDULE["annual-report-reminders"]
     assert entry["task"] == send_annual_report_reminders.name
     assert entry["schedule"].month_of_year == {1}
+    assert settings.CELERY_BEAT_SCHEDULE["annual-report-obligations"]["task"] == refresh_annual_obligations.name
 
 
 # --- menu ---------------------------------------------------------------------------------------------
