@@ -13,7 +13,7 @@ from ..models import AnnualReport
 from .services import ENTRY_FIELDS
 
 EXTRA_ROWS = 3
-MAX_ROWS = 200
+MAX_ROWS = 1000  # codes of the catalog a large facility may receive in a year, with room
 
 
 class EntryForm(forms.Form):

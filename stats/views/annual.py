@@ -72,7 +72,7 @@ def _initial_entries(latest, kind, content):
     """The previous version's entries (a correction starts from them), else the codes of the prefill."""
     if latest is not None:
         fields = services.entry_fields(kind)
-        return [{"waste_code": row["waste_code"], **{key: row[key] for key in fields}} for row in latest.content["entered"]]
+        return [{"waste_code": row["waste_code"], **{key: row.get(key) for key in fields}} for row in latest.content["entered"]]
     prefill = content["prefill"]
     rows = prefill.get("handed_over", []) + prefill.get("stock", []) + prefill.get("received", [])
     return [{"waste_code": code} for code in sorted({row["waste_code"] for row in rows})]
