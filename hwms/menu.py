@@ -39,6 +39,11 @@ def menu_for(user):
         items.append(MenuItem(_("Organisations"), reverse("accounts:organisation_list"), "organisations"))
         items.append(MenuItem(_("Sites"), reverse("accounts:site_list"), "sites"))
         items.append(MenuItem(_("Notifications"), reverse("manifests:notifications"), "notifications", unread_count(user)))
+    # Annual reports (stats.views.annual): members of generators and facilities file them, officials follow them.
+    if scope.is_official or scope.is_admin:
+        items.append(MenuItem(_("Annual report register"), reverse("annual_reports:register"), "annual_register"))
+    elif policy.organisations_with(user, "generator", policy.FOLLOW_ROLES) or policy.organisations_with(user, "facility", policy.FOLLOW_ROLES):
+        items.append(MenuItem(_("Annual reports"), reverse("annual_reports:list"), "annual_reports"))
     if scope.is_admin:
         items.append(MenuItem(_("System administration"), reverse("admin:index"), "admin"))
     items.append(MenuItem(_("Account"), reverse("accounts:profile"), "profile"))

@@ -12,6 +12,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -299,8 +300,23 @@ CELERY_BEAT_SCHEDULE = {
         "task": "manifests.tasks.flag_overdue_manifests",
         "schedule": 24 * 3600,
     },
+    # Annual reports: who must file last year's, every night; reminders every morning of 2–14 January (each
+    # organisation is e-mailed once per year).
+    "annual-report-obligations": {
+        "task": "stats.annual.tasks.refresh_annual_obligations",
+        "schedule": crontab(minute=30, hour=1),
+    },
+    "annual-report-reminders": {
+        "task": "stats.annual.tasks.send_annual_report_reminders",
+        "schedule": crontab(minute=0, hour=8, day_of_month="2-14", month_of_year=1),
+    },
 }
 
 # Forms: Django's widget templates, the common ones (inputs, selects, options, labels) built in Python: the same
 # HTML at a fraction of the CPU (common/forms.py).
 FORM_RENDERER = "common.forms.PortalFormRenderer"
+# Annual reports (Circular 02/2022, Decision 3323/QĐ-BTNMT): due before 15 January of the next year (industrial-zone
+# operators 20 January). "MM-DD" of the last day a submission counts as on time, in Vietnam time.
+HWMS_ANNUAL_REPORT_DEADLINE = env_str("HWMS_ANNUAL_REPORT_DEADLINE", "01-15")
+# Modules outside `<app>.tasks` whose tasks the worker registers.
+CELERY_IMPORTS = ["stats.annual.tasks"]

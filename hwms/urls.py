@@ -13,6 +13,7 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("manifests/", include("manifests.urls")),
     path("gis/", include("gis.urls")),
+    path("stats/annual-reports/", include("stats.views.annual")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

@@ -1,0 +1,215 @@
+"""Annual report pages: an enterprise's sites and their reports, preparing and submitting a report, a submitted
+report with its versions, PDF and XLSX, and officials' register of submissions. Thin: the rules are in
+stats.annual (services, selectors); scope comes from accounts.policy (404 outside it)."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import path
+from django.utils import timezone
+from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods
+
+from accounts import policy
+from accounts.audit import RequestContext
+
+from ..annual import periods, selectors, services
+from ..annual.documents import facts, report_pdf, report_xlsx
+from ..annual.forms import SubmitForm, entry_formset
+from ..annual.tables import displayed, report_tables
+
+app_name = "annual_reports"
+YEARS_SHOWN = 6
+
+
+def _year(request):
+    """The year asked for (?year=), a year that is over; the last one by default or when malformed."""
+    try:
+        year = int(request.GET.get("year", ""))
+    except ValueError:
+        return periods.last_closed_year()
+    return year if periods.reportable(year) else periods.last_closed_year()
+
+
+def _years():
+    last = periods.last_closed_year()
+    return list(range(last, max(last - YEARS_SHOWN, periods.FIRST_YEAR - 1), -1))
+
+
+def _shown(tables):
+    return [{"table": table, "rows": rows, "footer": footer} for table in tables for rows, footer in [displayed(table)]]
+
+
+@login_required
+@require_GET
+def report_list(request):
+    """A member's sites with the state of the year's report; officials go to the register."""
+    if policy.is_official(request.user):
+        return redirect("annual_reports:register")
+    year = _year(request)
+    sites = list(selectors.member_sites(request.user))
+    reports = selectors.current_reports(year, sites)
+    rows = [{"site": site, "report": reports.get(site.pk), "may_submit": policy.acts_at(request.user, site.pk)} for site in sites]
+    context = {"year": year, "years": _years(), "rows": rows, "deadline": periods.deadline(year), "late_now": periods.is_late(year, timezone.now())}
+    return render(request, "stats/annual/list.html", context)
+
+
+def _site_for_report(user, site_pk, year):
+    """The site (404 outside the scope or when it files no report), checked for the right to submit (403)."""
+    site = policy.get_site_for_user(user, site_pk)
+    if not (site.organisation.is_generator or site.organisation.is_facility) or not periods.reportable(year):
+        raise Http404(_("No annual report for this site and year."))
+    if not policy.acts_at(user, site.pk):
+        raise PermissionDenied(_("Only members of the organisation who may act for this site submit its report."))
+    return site
+
+
+def _initial_entries(latest, kind, content):
+    """The previous version's entries (a correction starts from them), else the codes of the prefill."""
+    if latest is not None:
+        fields = services.entry_fields(kind)
+        return [{"waste_code": row["waste_code"], **{key: row.get(key) for key in fields}} for row in latest.content["entered"]]
+    prefill = content["prefill"]
+    rows = prefill.get("handed_over", []) + prefill.get("stock", []) + prefill.get("received", [])
+    return [{"waste_code": code} for code in sorted({row["waste_code"] for row in rows})]
+
+
+def _preview(site, year):
+    """What the portal knows of the site's year now, as report content without entries."""
+    return services.build_content(site, year, form=SubmitForm.base_fields["form"].initial, entries=[])
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def prepare(request, site_pk, year):
+    """The prefilled report of a site and year; the enterprise adds what the portal cannot know, signs with its
+    password and submits (a new version when one was submitted already)."""
+    site = _site_for_report(request.user, site_pk, year)
+    kind = services.kind_of(site)
+    latest = services.latest(site, year)
+    post = request.POST if request.method == "POST" else None
+    # What the portal knows now, shown above the form (a submission builds its own, in its transaction).
+    preview = _preview(site, year) if post is None else None
+    formset = entry_formset(kind, data=post, initial=None if post else _initial_entries(latest, kind, preview))
+    form = SubmitForm(post)
+    if post is not None and form.is_valid() and formset.is_valid():
+        try:
+            report = services.submit(
+                request.user,
+                site,
+                year,
+                form=form.cleaned_data["form"],
+                entries=formset.entries(),
+                note=form.cleaned_data["note"],
+                password=form.cleaned_data["password"],
+                context=RequestContext.from_request(request),
+            )
+        except services.ReportError as error:
+            form.add_error(error.field if error.field in form.fields else None, error.message)
+        else:
+            message = _("The annual report %(year)s of %(site)s is submitted (version %(version)s).") % {
+                "year": year,
+                "site": site.name,
+                "version": report.version,
+            }
+            if report.is_late:
+                message += " " + _("It was submitted after the deadline and is marked late.")
+            messages.success(request, message)
+            return redirect("annual_reports:detail", report.pk)
+    preview = preview or _preview(site, year)
+    tables = [table for table in report_tables(preview) if table.key != "entered"]
+    context = {
+        "site": site,
+        "year": year,
+        "kind": kind,
+        "tables": _shown(tables),
+        "formset": formset,
+        "form": form,
+        "latest": latest,
+        "deadline": periods.deadline(year),
+        "late_now": periods.is_late(year, timezone.now()),
+    }
+    return render(request, "stats/annual/prepare.html", context)
+
+
+@login_required
+@require_GET
+def detail(request, pk):
+    report = selectors.get_report_for_user(request.user, pk)
+    context = {
+        "report": report,
+        "facts": facts(report),
+        "tables": _shown(report_tables(report.content)),
+        "versions": selectors.versions(report),
+        "may_submit": policy.acts_at(request.user, report.site_id) and periods.reportable(report.year),
+    }
+    return render(request, "stats/annual/detail.html", context)
+
+
+def _file_name(report, extension):
+    return f"bao-cao-ctnh-{report.year}-{report.site_id}-v{report.version}.{extension}"
+
+
+# The documents of a submitted report: (renderer, content type, shown inline).
+DOCUMENTS = {
+    "pdf": (report_pdf, "application/pdf", True),
+    "xlsx": (report_xlsx, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", False),
+}
+
+
+@login_required
+@require_GET
+@never_cache
+def document(request, pk, extension):
+    report = selectors.get_report_for_user(request.user, pk)
+    render_document, content_type, inline = DOCUMENTS[extension]
+    response = HttpResponse(render_document(report), content_type=content_type)
+    response["Content-Disposition"] = content_disposition_header(not inline, _file_name(report, extension))
+    return response
+
+
+@login_required
+@require_GET
+def register(request):
+    """Officials: per province in their scope, sites expected to report, submitted, on time, late, missing."""
+    if selectors.register_provinces(request.user) is None:
+        raise Http404
+    year = _year(request)
+    rows, total = selectors.register(request.user, year)
+    context = {"year": year, "years": _years(), "rows": rows, "total": total, "deadline": periods.deadline(year)}
+    return render(request, "stats/annual/register.html", context)
+
+
+@login_required
+@require_GET
+def register_province(request, code):
+    """Officials: one province's submissions (latest versions) and the sites that have not submitted."""
+    province = selectors.get_register_province(request.user, code)
+    year = _year(request)
+    missing, missing_count = selectors.non_submitters(province, year)
+    context = {
+        "year": year,
+        "years": _years(),
+        "province": province,
+        "submissions": list(selectors.province_submissions(province, year)),
+        "missing": missing,
+        "missing_count": missing_count,
+        "shown_limit": selectors.NON_SUBMITTERS_SHOWN,
+        "deadline": periods.deadline(year),
+    }
+    return render(request, "stats/annual/register_province.html", context)
+
+
+urlpatterns = [
+    path("", report_list, name="list"),
+    path("site/<int:site_pk>/<int:year>/", prepare, name="prepare"),
+    path("<int:pk>/", detail, name="detail"),
+    path("<int:pk>/pdf/", document, {"extension": "pdf"}, name="pdf"),
+    path("<int:pk>/xlsx/", document, {"extension": "xlsx"}, name="xlsx"),
+    path("register/", register, name="register"),
+    path("register/<int:code>/", register_province, name="register_province"),
+]
