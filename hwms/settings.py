@@ -292,4 +292,9 @@ CELERY_BEAT_SCHEDULE = {
         "task": "manifests.tasks.flag_overdue_manifests",
         "schedule": 24 * 3600,
     },
+    # The rollups are kept after each transition; a nightly rebuild repairs anything a lost task missed.
+    "rebuild-rollups": {
+        "task": "stats.tasks.rebuild_rollups",
+        "schedule": 24 * 3600,
+    },
 }

@@ -1,0 +1,2 @@
+def run_job(job_id):
+    raise NotImplementedError
