@@ -11,6 +11,7 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("manifests/", include("manifests.urls")),
     path("gis/", include("gis.urls")),
+    path("stats/", include("stats.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from manifests.models import FollowUp, Manifest, ManifestLine, Status
 
-from .models import FacilityIntake, FacilityYear, Flow, GeneratorYear, ManifestMonth, WasteMonth
+from .models import FacilityIntake, FacilityYear, Flow, GeneratorCode, GeneratorYear, ManifestMonth, WasteMonth
 
 # Handed over and not cancelled: the manifests the statistics count.
 COUNTED = (Status.READY, Status.IN_TRANSIT, Status.DELIVERED, Status.RECEIVED, Status.COMPLETED, Status.REJECTED)
@@ -87,12 +87,12 @@ class Grouping:
     def columns(self):
         return [*self.keys, *self.measures]
 
-    def queryset(self, where=Q()):
+    def queryset(self, where=None):
         """The GROUP BY over the raw lines, restricted by `where` (a Q over ManifestLine)."""
         keys = {f"{KEY}{name}": expression for name, expression in self.keys.items()}  # no clash with line fields
-        return self.lines().filter(where).values(**keys).annotate(**self.measures)
+        return self.lines().filter(where or Q()).values(**keys).annotate(**self.measures)
 
-    def insert(self, where=Q()):
+    def insert(self, where=None):
         """INSERT INTO the table SELECT the GROUP BY (one statement); returns the rows written."""
         compiler = self.queryset(where).query.get_compiler(connection=connection)
         sql, params = compiler.as_sql()
@@ -152,6 +152,19 @@ GROUPINGS = {
         },
         quantities(),
     ),
+    "generator_code": Grouping(
+        GeneratorCode,
+        _counted_lines,
+        {
+            "year": _year(SIGNED),
+            "generator": F("manifest__generator"),
+            "site": F("manifest__generator_site"),
+            "province": F("manifest__province"),
+            "waste_code": F("waste_code"),
+            "method": F("treatment_method"),
+        },
+        quantities(),
+    ),
     "flow": Grouping(
         Flow,
         _counted_lines,
@@ -183,6 +196,7 @@ GROUPINGS = {
             "permit": F("manifest__permit"),
             "generator": F("manifest__generator"),
             "province": F("manifest__province"),
+            "method": F("treatment_method"),
         },
         {"received_kg": RECEIVED_KG, "treated_kg": TREATED_KG, "manifests": MANIFESTS},
     ),
@@ -229,6 +243,11 @@ def scopes(manifest, codes):
         ),
         (
             "generator_year",
+            Q(manifest__generator_site=manifest.generator_site_id) & _in(SIGNED, year),
+            Q(site=manifest.generator_site_id, year=signed.year),
+        ),
+        (
+            "generator_code",
             Q(manifest__generator_site=manifest.generator_site_id) & _in(SIGNED, year),
             Q(site=manifest.generator_site_id, year=signed.year),
         ),

@@ -41,6 +41,9 @@ class Quantities(models.Model):
     class Meta:
         abstract = True
 
+    def __str__(self):
+        return f"{type(self).__name__} {self.pk}"
+
 
 class WasteMonth(Quantities):
     """Province (of the generator site, copied on the manifest) × year × month × waste code × actual treatment
@@ -110,6 +113,32 @@ class GeneratorYear(Quantities):
         ]
 
 
+class GeneratorCode(Quantities):
+    """Per generator site, year of handover, waste code and actual treatment method (an enterprise's figures by
+    code; the annual report's prefill)."""
+
+    year = models.PositiveSmallIntegerField()
+    generator = models.ForeignKey("accounts.Organisation", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    site = models.ForeignKey("accounts.Site", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    province = models.ForeignKey("gis.Province", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    waste_code = models.ForeignKey("catalog.WasteCode", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    method = models.ForeignKey(
+        "catalog.TreatmentMethod", on_delete=models.DO_NOTHING, db_constraint=False, null=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("waste per generator site, year and code")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["site", "year", "waste_code", "method"], condition=Q(method__isnull=False), name="generatorcode_one_per_key"
+            ),
+            models.UniqueConstraint(
+                fields=["site", "year", "waste_code"], condition=Q(method__isnull=True), name="generatorcode_one_per_key_untreated"
+            ),
+        ]
+        indexes = [models.Index(fields=["generator", "year"], name="generatorcode_generator")]
+
+
 class FacilityYear(models.Model):
     """Per treatment permit (facility site) and year of receipt: received, treated, manifests; the licensed
     capacity is the permit's."""
@@ -128,14 +157,21 @@ class FacilityYear(models.Model):
         constraints = [models.UniqueConstraint(fields=["year", "permit"], name="facilityyear_one_per_key")]
         indexes = [models.Index(fields=["year", "province"], name="facilityyear_year_province")]
 
+    def __str__(self):
+        return f"{self.permit_id}/{self.year}"
+
 
 class FacilityIntake(models.Model):
-    """Per treatment permit, year of receipt, generator and the generator site's province."""
+    """Per treatment permit, year of receipt, generator, the generator site's province and the actual treatment
+    method (empty while untreated)."""
 
     year = models.PositiveSmallIntegerField()
     permit = models.ForeignKey("accounts.Permit", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
     generator = models.ForeignKey("accounts.Organisation", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
     province = models.ForeignKey("gis.Province", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    method = models.ForeignKey(
+        "catalog.TreatmentMethod", on_delete=models.DO_NOTHING, db_constraint=False, null=True, related_name="+"
+    )
     received_kg = models.DecimalField(_("received (kg)"), **KG)
     treated_kg = models.DecimalField(_("treated (kg)"), **KG)
     manifests = models.PositiveIntegerField(_("manifests"), default=0)
@@ -143,8 +179,16 @@ class FacilityIntake(models.Model):
     class Meta:
         verbose_name = _("facility intake per generator")
         constraints = [
-            models.UniqueConstraint(fields=["permit", "year", "generator", "province"], name="facilityintake_one_per_key")
+            models.UniqueConstraint(
+                fields=["permit", "year", "generator", "province", "method"], condition=Q(method__isnull=False), name="facilityintake_one_per_key"
+            ),
+            models.UniqueConstraint(
+                fields=["permit", "year", "generator", "province"], condition=Q(method__isnull=True), name="facilityintake_one_per_key_untreated"
+            ),
         ]
+
+    def __str__(self):
+        return f"{self.permit_id}/{self.year}/{self.generator_id}"
 
 
 class Flow(models.Model):
@@ -164,6 +208,9 @@ class Flow(models.Model):
             models.UniqueConstraint(fields=["year", "province", "facility_province", "facility"], name="flow_one_per_key")
         ]
         indexes = [models.Index(fields=["year", "facility_province"], name="flow_year_facility_province")]
+
+    def __str__(self):
+        return f"{self.year}: {self.province_id} → {self.facility_province_id}"
 
 
 class ExportJob(models.Model):
@@ -191,6 +238,9 @@ class ExportJob(models.Model):
         ordering = ["-created_at"]
         verbose_name = _("export job")
 
+    def __str__(self):
+        return f"{self.kind} {self.pk}"
+
     @property
     def percent(self):
         if self.state == self.State.DONE:
@@ -198,4 +248,4 @@ class ExportJob(models.Model):
         return int(100 * self.done / self.total) if self.total else 0
 
 
-__all__ = ["ExportJob", "FacilityIntake", "FacilityYear", "Flow", "GeneratorYear", "ManifestMonth", "WasteMonth"]
+__all__ = ["ExportJob", "FacilityIntake", "FacilityYear", "Flow", "GeneratorCode", "GeneratorYear", "ManifestMonth", "WasteMonth"]
