@@ -71,31 +71,28 @@ def dashboard(request):
     return _export_or_render(request, "stats/dashboard.html", context, tables)
 
 
-def _organisation(request, pk, kind):
+def _organisation_page(request, pk, kind, figures):
     organisation = policy.get_organisation_for_user(request.user, pk)  # 404 outside the scope
     if not getattr(organisation, f"is_{kind}"):
         raise Http404(_("Organisation not found."))
-    return organisation
+    year = _year(request)
+    tables = figures(request.user, organisation, year)
+    context = {"organisation": organisation, "year": year, "tables": tables, "query": {"year": year}, "is_facility": kind == "facility"}
+    return _export_or_render(request, "stats/organisation.html", context, tables)
 
 
 @login_required
 @require_GET
 def enterprise(request, pk):
-    organisation = _organisation(request, pk, "generator")
-    year = _year(request)
-    tables = selectors.enterprise(request.user, organisation, year)
-    context = {"organisation": organisation, "year": year, "tables": tables, "query": {"year": year}}
-    return _export_or_render(request, "stats/organisation.html", context, tables)
+    """A generator's figures by year, site and code (the sites the user may see)."""
+    return _organisation_page(request, pk, "generator", selectors.enterprise)
 
 
 @login_required
 @require_GET
 def facility(request, pk):
-    organisation = _organisation(request, pk, "facility")
-    year = _year(request)
-    tables = selectors.facility(request.user, organisation, year)
-    context = {"organisation": organisation, "year": year, "tables": tables, "query": {"year": year}, "is_facility": True}
-    return _export_or_render(request, "stats/organisation.html", context, tables)
+    """A facility's intake by generator and province of origin, treatment by method, stock and capacity."""
+    return _organisation_page(request, pk, "facility", selectors.facility)
 
 
 @login_required
