@@ -91,7 +91,7 @@ class Table:
         value_column = next(i for i, (_name, _label, kind) in enumerate(self.columns) if kind in ("kg", "count"))
         return {
             "type": self.chart,
-            "labels": [str(row[0]) for row in self.rows[:TOP * 2]],
+            "labels": [str(row[0])[:40] for row in self.rows[:TOP * 2]],  # the table under the chart has them whole
             "label": str(self.columns[value_column][1]),
             "values": [float(row[value_column] or 0) for row in self.rows[:TOP * 2]],
         }
