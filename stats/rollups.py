@@ -92,14 +92,38 @@ class Grouping:
         keys = {f"{KEY}{name}": expression for name, expression in self.keys.items()}  # no clash with line fields
         return self.lines().filter(where or Q()).values(**keys).annotate(**self.measures)
 
-    def insert(self, where=None):
-        """INSERT INTO the table SELECT the GROUP BY (one statement); returns the rows written."""
+    def sql(self, where=None):
+        """(SELECT of the GROUP BY, its parameters, the table's columns in the order of the SELECT)."""
         compiler = self.queryset(where).query.get_compiler(connection=connection)
         sql, params = compiler.as_sql()
         names = [alias.removeprefix(KEY) for _expression, _sql, alias in compiler.select]
         columns = ", ".join(connection.ops.quote_name(self.model._meta.get_field(name).column) for name in names)
+        return sql, params, columns
+
+    def insert(self, where=None):
+        """INSERT INTO the table SELECT the GROUP BY (one statement); returns the rows written."""
+        sql, params, columns = self.sql(where)
         with connection.cursor() as cursor:
             cursor.execute(f"INSERT INTO {self.table} ({columns}) {sql}", params)
+            return cursor.rowcount
+
+    def replace_all(self):
+        """Empty the table and fill it with the whole GROUP BY, in one transaction; returns the rows written.
+
+        On PostgreSQL the GROUP BY is computed first into a temporary table (CREATE TABLE AS may run in
+        parallel; INSERT … SELECT may not), then the table is locked against writers (readers go on reading
+        the previous rows) only for the DELETE and the copy."""
+        if connection.vendor != "postgresql":
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(f"DELETE FROM {self.table}")
+                return self.insert()
+        sql, params, columns = self.sql()
+        scratch = f"rebuild_{self.table}"
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(f"CREATE TEMPORARY TABLE {scratch} ON COMMIT DROP AS {sql}", params)
+            cursor.execute(f"LOCK TABLE {self.table} IN EXCLUSIVE MODE")
+            cursor.execute(f"DELETE FROM {self.table}")
+            cursor.execute(f"INSERT INTO {self.table} ({columns}) SELECT * FROM {scratch}")
             return cursor.rowcount
 
 
@@ -161,7 +185,6 @@ GROUPINGS = {
             "site": F("manifest__generator_site"),
             "province": F("manifest__province"),
             "waste_code": F("waste_code"),
-            "method": F("treatment_method"),
         },
         quantities(),
     ),
@@ -185,6 +208,7 @@ GROUPINGS = {
             "site": F("manifest__facility_site"),
             "permit": F("manifest__permit"),
             "province": F("manifest__facility_province"),
+            "method": F("treatment_method"),
         },
         {"received_kg": RECEIVED_KG, "treated_kg": TREATED_KG, "manifests": MANIFESTS},
     ),
@@ -196,7 +220,6 @@ GROUPINGS = {
             "permit": F("manifest__permit"),
             "generator": F("manifest__generator"),
             "province": F("manifest__province"),
-            "method": F("treatment_method"),
         },
         {"received_kg": RECEIVED_KG, "treated_kg": TREATED_KG, "manifests": MANIFESTS},
     ),
@@ -308,17 +331,9 @@ def recompute(manifest_id):
 
 
 def rebuild(names=None):
-    """Every table (or those named) emptied and refilled from the raw rows, each in one transaction; returns
-    {name: rows}. Writers of the same table wait for it (an exclusive lock on PostgreSQL)."""
-    written = {}
-    for name in names or GROUPINGS:
-        grouping = GROUPINGS[name]
-        with transaction.atomic(), connection.cursor() as cursor:
-            if connection.vendor == "postgresql":
-                cursor.execute(f"LOCK TABLE {grouping.table} IN EXCLUSIVE MODE")
-            cursor.execute(f"DELETE FROM {grouping.table}")
-            written[name] = grouping.insert()
-    return written
+    """Every table (or those named) emptied and refilled from the raw rows, each in one transaction
+    (Grouping.replace_all); returns {name: rows}."""
+    return {name: GROUPINGS[name].replace_all() for name in names or GROUPINGS}
 
 
 def _normal(value):

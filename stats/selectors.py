@@ -221,17 +221,26 @@ def top_generators(filters, limit=TOP):
     )
 
 
+def _permit_years(rows):
+    """FacilityYear rows summed per permit (they are per treatment method): [(permit, facility id, facility
+    name, received, treated)], largest intake first."""
+    data = rows.values("permit", "facility").annotate(**_sums("received_kg", "treated_kg")).order_by("-received_kg")
+    data = list(data)
+    permits = Permit.objects.in_bulk([r["permit"] for r in data])
+    names = dict(Organisation.objects.filter(pk__in=[r["facility"] for r in data]).values_list("pk", "name"))
+    return [(permits[r["permit"]], r["facility"], names.get(r["facility"]), r["received_kg"], r["treated_kg"]) for r in data if r["permit"] in permits]
+
+
 def facilities(filters):
     rows = FacilityYear.objects.filter(year=filters.year)
     if filters.province:
         rows = rows.filter(province=filters.province)
-    rows = rows.select_related("facility", "permit").order_by("-received_kg")
     table, links = [], []
-    for row in rows:
-        links.append(reverse("stats:facility", args=[row.facility_id]))
-        capacity = row.permit.yearly_capacity_kg
-        use = (row.received_kg / capacity * 100) if capacity else None
-        table.append([row.facility.name, row.permit.number, row.received_kg, row.treated_kg, row.received_kg - row.treated_kg, capacity, capacity - row.received_kg, use])
+    for permit, facility_id, name, received, treated in _permit_years(rows):
+        links.append(reverse("stats:facility", args=[facility_id]))
+        capacity = permit.yearly_capacity_kg
+        use = (received / capacity * 100) if capacity else None
+        table.append([name, permit.number, received, treated, received - treated, capacity, capacity - received, use])
     return Table(
         "facilities",
         _("Facilities and their licensed capacity"),
@@ -330,8 +339,9 @@ def enterprise(user, organisation, year):
 
 def facility(user, organisation, year):
     sites = Site.objects.filter(policy.site_q(user), organisation=organisation)
-    permits = FacilityYear.objects.filter(site__in=sites, year=year).select_related("permit").order_by("permit__number")
-    permit_ids = [row.permit_id for row in permits]
+    rows = FacilityYear.objects.filter(site__in=sites, year=year)
+    permits = _permit_years(rows)
+    permit_ids = [permit.pk for permit, *_rest in permits]
     capacity = Table(
         "capacity",
         _("Licensed capacity"),
@@ -344,8 +354,8 @@ def facility(user, organisation, year):
             ("remaining_kg", _("Capacity left (kg)"), "kg"),
         ],
         [
-            [r.permit.number, r.received_kg, r.treated_kg, r.received_kg - r.treated_kg, r.permit.yearly_capacity_kg, r.permit.yearly_capacity_kg - r.received_kg]
-            for r in permits
+            [permit.number, received, treated, received - treated, permit.yearly_capacity_kg, permit.yearly_capacity_kg - received]
+            for permit, _id, _name, received, treated in permits
         ],
         "bar",
     )
@@ -355,7 +365,7 @@ def facility(user, organisation, year):
     by_generator = list(intake.values("generator").annotate(**_sums("received_kg", "treated_kg", "manifests")).order_by("-received_kg")[:200])
     names = dict(Organisation.objects.filter(pk__in=[r["generator"] for r in by_generator]).values_list("pk", "name"))
     by_province = intake.values("province").annotate(**_sums("received_kg", "treated_kg", "manifests")).order_by("-received_kg")
-    by_method = intake.values("method").annotate(**_sums("treated_kg")).order_by("-treated_kg")
+    by_method = rows.filter(method__isnull=False).values("method").annotate(**_sums("treated_kg")).order_by("-treated_kg")
     received = [("received_kg", _("Received (kg)"), "kg"), ("treated_kg", _("Treated (kg)"), "kg"), ("manifests", _("Manifests"), "count")]
     return [
         capacity,
@@ -364,7 +374,7 @@ def facility(user, organisation, year):
         Table("by_province", _("Received by province of origin"), [("label", _("Province"), "text"), *received],
               [[provinces.get(r["province"]), r["received_kg"], r["treated_kg"], r["manifests"]] for r in by_province], "bar"),
         Table("by_method", _("Treated by method"), [("label", _("Treatment method"), "text"), ("treated_kg", _("Treated (kg)"), "kg")],
-              [[methods.get(r["method"], _("Not treated yet")), r["treated_kg"]] for r in by_method if r["method"] is not None], "bar"),
+              [[methods.get(r["method"]), r["treated_kg"]] for r in by_method], "bar"),
     ]
 
 

@@ -114,47 +114,42 @@ class GeneratorYear(Quantities):
 
 
 class GeneratorCode(Quantities):
-    """Per generator site, year of handover, waste code and actual treatment method (an enterprise's figures by
-    code; the annual report's prefill)."""
+    """Per generator site, year of handover and waste code (an enterprise's figures by code)."""
 
     year = models.PositiveSmallIntegerField()
     generator = models.ForeignKey("accounts.Organisation", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
     site = models.ForeignKey("accounts.Site", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
     province = models.ForeignKey("gis.Province", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
     waste_code = models.ForeignKey("catalog.WasteCode", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
-    method = models.ForeignKey(
-        "catalog.TreatmentMethod", on_delete=models.DO_NOTHING, db_constraint=False, null=True, related_name="+"
-    )
 
     class Meta:
         verbose_name = _("waste per generator site, year and code")
-        constraints = [
-            models.UniqueConstraint(
-                fields=["site", "year", "waste_code", "method"], condition=Q(method__isnull=False), name="generatorcode_one_per_key"
-            ),
-            models.UniqueConstraint(
-                fields=["site", "year", "waste_code"], condition=Q(method__isnull=True), name="generatorcode_one_per_key_untreated"
-            ),
-        ]
+        constraints = [models.UniqueConstraint(fields=["site", "year", "waste_code"], name="generatorcode_one_per_key")]
         indexes = [models.Index(fields=["generator", "year"], name="generatorcode_generator")]
 
 
 class FacilityYear(models.Model):
-    """Per treatment permit (facility site) and year of receipt: received, treated, manifests; the licensed
-    capacity is the permit's."""
+    """Per treatment permit (facility site), year of receipt and actual treatment method (empty while untreated):
+    received, treated, manifests. A permit's year is the sum of its rows; the licensed capacity is the permit's."""
 
     year = models.PositiveSmallIntegerField()
     facility = models.ForeignKey("accounts.Organisation", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
     site = models.ForeignKey("accounts.Site", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
     permit = models.ForeignKey("accounts.Permit", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
     province = models.ForeignKey("gis.Province", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    method = models.ForeignKey(
+        "catalog.TreatmentMethod", on_delete=models.DO_NOTHING, db_constraint=False, null=True, related_name="+"
+    )
     received_kg = models.DecimalField(_("received (kg)"), **KG)
     treated_kg = models.DecimalField(_("treated (kg)"), **KG)
     manifests = models.PositiveIntegerField(_("manifests"), default=0)
 
     class Meta:
         verbose_name = _("waste per facility and year")
-        constraints = [models.UniqueConstraint(fields=["year", "permit"], name="facilityyear_one_per_key")]
+        constraints = [
+            models.UniqueConstraint(fields=["year", "permit", "method"], condition=Q(method__isnull=False), name="facilityyear_one_per_key"),
+            models.UniqueConstraint(fields=["year", "permit"], condition=Q(method__isnull=True), name="facilityyear_one_per_key_untreated"),
+        ]
         indexes = [models.Index(fields=["year", "province"], name="facilityyear_year_province")]
 
     def __str__(self):
@@ -162,16 +157,12 @@ class FacilityYear(models.Model):
 
 
 class FacilityIntake(models.Model):
-    """Per treatment permit, year of receipt, generator, the generator site's province and the actual treatment
-    method (empty while untreated)."""
+    """Per treatment permit, year of receipt, generator and the generator site's province."""
 
     year = models.PositiveSmallIntegerField()
     permit = models.ForeignKey("accounts.Permit", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
     generator = models.ForeignKey("accounts.Organisation", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
     province = models.ForeignKey("gis.Province", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
-    method = models.ForeignKey(
-        "catalog.TreatmentMethod", on_delete=models.DO_NOTHING, db_constraint=False, null=True, related_name="+"
-    )
     received_kg = models.DecimalField(_("received (kg)"), **KG)
     treated_kg = models.DecimalField(_("treated (kg)"), **KG)
     manifests = models.PositiveIntegerField(_("manifests"), default=0)
@@ -179,12 +170,7 @@ class FacilityIntake(models.Model):
     class Meta:
         verbose_name = _("facility intake per generator")
         constraints = [
-            models.UniqueConstraint(
-                fields=["permit", "year", "generator", "province", "method"], condition=Q(method__isnull=False), name="facilityintake_one_per_key"
-            ),
-            models.UniqueConstraint(
-                fields=["permit", "year", "generator", "province"], condition=Q(method__isnull=True), name="facilityintake_one_per_key_untreated"
-            ),
+            models.UniqueConstraint(fields=["permit", "year", "generator", "province"], name="facilityintake_one_per_key")
         ]
 
     def __str__(self):
