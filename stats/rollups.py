@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from manifests.models import FollowUp, Manifest, ManifestLine, Status
 
-from .models import FacilityIntake, FacilityYear, Flow, GeneratorCode, GeneratorYear, ManifestMonth, WasteMonth
+from .models import FacilityIntake, FacilityYear, Flow, GeneratorCode, GeneratorYear, ManifestMonth, WasteMonth, WasteYear
 
 # Handed over and not cancelled: the manifests the statistics count.
 COUNTED = (Status.READY, Status.IN_TRANSIT, Status.DELIVERED, Status.RECEIVED, Status.COMPLETED, Status.REJECTED)
@@ -151,6 +151,18 @@ GROUPINGS = {
         },
         {**quantities(), "lines": Count("pk")},
     ),
+    "waste_year": Grouping(
+        WasteYear,
+        _counted_lines,
+        {
+            "province": F("manifest__province"),
+            "year": _year(SIGNED),
+            "waste_code": F("waste_code"),
+            "method": F("treatment_method"),
+            "physical_state": F("physical_state"),
+        },
+        {**quantities(), "lines": Count("pk")},
+    ),
     "manifest_month": Grouping(
         ManifestMonth,
         _counted_lines,
@@ -258,6 +270,11 @@ def scopes(manifest, codes):
             "waste_month",
             Q(manifest__province=province, waste_code__in=codes) & _in(SIGNED, month),
             Q(province=province, year=signed.year, month=signed.month, waste_code__in=codes),
+        ),
+        (
+            "waste_year",
+            Q(manifest__province=province, waste_code__in=codes) & _in(SIGNED, year),
+            Q(province=province, year=signed.year, waste_code__in=codes),
         ),
         (
             "manifest_month",

@@ -20,7 +20,7 @@ from catalog.models import PhysicalState, TreatmentMethod, WasteChapter, WasteCo
 from gis.models import Province
 from manifests import selectors as manifest_selectors
 
-from .models import FacilityIntake, FacilityYear, Flow, GeneratorCode, GeneratorYear, ManifestMonth, WasteMonth
+from .models import FacilityIntake, FacilityYear, Flow, GeneratorCode, GeneratorYear, ManifestMonth, WasteMonth, WasteYear
 
 KG_FIELDS = ("declared_kg", "transported_kg", "received_kg", "treated_kg")
 TOP = 20
@@ -109,8 +109,8 @@ def _sums(*names):
     return {name: Sum(name) for name in names}
 
 
-def _waste_rows(filters):
-    rows = WasteMonth.objects.filter(year=filters.year)
+def _waste_rows(filters, model=WasteYear):
+    rows = model.objects.filter(year=filters.year)
     if filters.province:
         rows = rows.filter(province=filters.province)
     if filters.chapter:
@@ -159,7 +159,11 @@ def national(filters):
         _breakdown(filters, "physical_state", lambda v: str(states.get(v, v)), "by_state", _("Physical state")),
         _breakdown(filters, "method", lambda v: methods.get(v, untreated), "by_method", _("Treatment method")),
     ]
-    trend = _waste_rows(filters).values("month").annotate(**_sums(*KG_FIELDS)).order_by("month")
+    if filters.chapter or filters.method:
+        trend = _waste_rows(filters, WasteMonth).values("month")
+    else:
+        trend = _waste_rows(filters, ManifestMonth).values("month")
+    trend = trend.annotate(**_sums(*KG_FIELDS)).order_by("month")
     by_month = {row["month"]: row for row in trend}
     tables.append(
         Table(
@@ -206,18 +210,18 @@ def flows(filters, provinces=None):
 
 
 def top_generators(filters, limit=TOP):
+    """The largest generator sites of the year (one walk down an index of GeneratorYear)."""
     rows = GeneratorYear.objects.filter(year=filters.year)
     if filters.province:
         rows = rows.filter(province=filters.province)
-    data = list(rows.values("generator").annotate(**_sums(*KG_FIELDS, "manifests")).order_by("-declared_kg")[:limit])
-    names = dict(Organisation.objects.filter(pk__in=[r["generator"] for r in data]).values_list("pk", "name"))
+    data = list(rows.select_related("generator", "site").order_by("-declared_kg")[:limit])
     return Table(
         "top_generators",
         _("Largest generators"),
-        [("label", _("Generator"), "text"), *QUANTITY_COLUMNS, ("manifests", _("Manifests"), "count")],
-        [[names.get(r["generator"]), *(r[k] or 0 for k in KG_FIELDS), r["manifests"] or 0] for r in data],
+        [("label", _("Generator"), "text"), ("site", _("Site"), "text"), *QUANTITY_COLUMNS, ("manifests", _("Manifests"), "count")],
+        [[r.generator.name, r.site.name, *(getattr(r, k) for k in KG_FIELDS), r.manifests] for r in data],
         "bar",
-        links=[reverse("stats:enterprise", args=[r["generator"]]) for r in data],
+        links=[reverse("stats:enterprise", args=[r.generator_id]) for r in data],
     )
 
 
@@ -264,27 +268,32 @@ def over_capacity(table):
     return [row for row in table.rows if row[-1] is not None and row[-1] > 100]
 
 
-def silent_generators(filters, limit=TOP):
-    """Generators that declared waste in an earlier year but filed no manifest this year."""
-    earlier = GeneratorYear.objects.filter(year__lt=filters.year, declared_kg__gt=0)
+SILENT_LIST = 200
+
+
+def silent_generators(filters, limit=SILENT_LIST):
+    """Generators that declared waste in the two years before but filed no manifest this year (at most
+    `limit` listed, the largest first; the note says how many, "200+" beyond the list)."""
+    earlier = GeneratorYear.objects.filter(year__gte=filters.year - 2, year__lt=filters.year, declared_kg__gt=0)
     this_year = GeneratorYear.objects.filter(year=filters.year)
     if filters.province:
         earlier, this_year = earlier.filter(province=filters.province), this_year.filter(province=filters.province)
-    data = (
+    data = list(
         earlier.exclude(generator__in=this_year.values("generator"))
         .values("generator")
         .annotate(declared_kg=Sum("declared_kg"))
-        .order_by("-declared_kg")
+        .order_by("-declared_kg")[: limit + 1]
     )
-    count = data.count()
-    data = list(data[:limit])
+    count = f"{limit}+" if len(data) > limit else str(len(data))
+    data = data[:limit]
     names = dict(Organisation.objects.filter(pk__in=[r["generator"] for r in data]).values_list("pk", "name"))
     return Table(
         "silent_generators",
         _("Generators that declared waste before but filed no manifest this year"),
-        [("label", _("Generator"), "text"), ("declared_kg", _("Declared in earlier years (kg)"), "kg")],
+        [("label", _("Generator"), "text"), ("declared_kg", _("Declared in the two years before (kg)"), "kg")],
         [[names.get(r["generator"]), r["declared_kg"]] for r in data],
-        note=str(count),
+        note=count,
+        links=[reverse("stats:enterprise", args=[r["generator"]]) for r in data],
     )
 
 

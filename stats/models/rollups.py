@@ -77,6 +77,35 @@ class WasteMonth(Quantities):
         indexes = [models.Index(fields=["year", "province"], name="wastemonth_year_province")]
 
 
+class WasteYear(Quantities):
+    """WasteMonth without the month: what the dashboards' breakdowns of a year read (a twelfth of the rows)."""
+
+    province = models.ForeignKey("gis.Province", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    year = models.PositiveSmallIntegerField()
+    waste_code = models.ForeignKey("catalog.WasteCode", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    method = models.ForeignKey(
+        "catalog.TreatmentMethod", on_delete=models.DO_NOTHING, db_constraint=False, null=True, related_name="+"
+    )
+    physical_state = models.CharField(max_length=10)
+    lines = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("waste per province and year")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["province", "year", "waste_code", "method", "physical_state"],
+                condition=Q(method__isnull=False),
+                name="wasteyear_one_per_key",
+            ),
+            models.UniqueConstraint(
+                fields=["province", "year", "waste_code", "physical_state"],
+                condition=Q(method__isnull=True),
+                name="wasteyear_one_per_key_untreated",
+            ),
+        ]
+        indexes = [models.Index(fields=["year", "province"], name="wasteyear_year_province")]
+
+
 class ManifestMonth(Quantities):
     """Manifests per province × year × month, with the counts a dashboard shows (each manifest once)."""
 
@@ -234,4 +263,4 @@ class ExportJob(models.Model):
         return int(100 * self.done / self.total) if self.total else 0
 
 
-__all__ = ["ExportJob", "FacilityIntake", "FacilityYear", "Flow", "GeneratorCode", "GeneratorYear", "ManifestMonth", "WasteMonth"]
+__all__ = ["ExportJob", "FacilityIntake", "FacilityYear", "Flow", "GeneratorCode", "GeneratorYear", "ManifestMonth", "WasteMonth", "WasteYear"]
