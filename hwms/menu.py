@@ -35,6 +35,10 @@ def menu_for(user):
         items.append(MenuItem(_("Discrepancies"), reverse("manifests:oversight", args=["discrepancies"]), "discrepancies"))
         items.append(MenuItem(_("Rejections"), reverse("manifests:oversight", args=["rejections"]), "rejections"))
         items.append(MenuItem(_("Overdue"), reverse("manifests:oversight", args=["overdue"]), "overdue"))
+    if scope.is_official or scope.is_admin or policy.organisations_with(user, "generator", policy.FOLLOW_ROLES) or policy.organisations_with(
+        user, "facility", policy.FOLLOW_ROLES
+    ):
+        items.append(MenuItem(_("Statistics"), reverse("stats:home"), "statistics"))
     if scope.roles or scope.is_official or scope.is_admin:
         items.append(MenuItem(_("Organisations"), reverse("accounts:organisation_list"), "organisations"))
         items.append(MenuItem(_("Sites"), reverse("accounts:site_list"), "sites"))

@@ -310,6 +310,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "stats.annual.tasks.send_annual_report_reminders",
         "schedule": crontab(minute=0, hour=8, day_of_month="2-14", month_of_year=1),
     },
+    # The rollups are kept after each transition; a nightly rebuild repairs anything a lost task missed.
+    "rebuild-rollups": {
+        "task": "stats.tasks.rebuild_rollups",
+        "schedule": 24 * 3600,
+    },
 }
 
 # Forms: Django's widget templates, the common ones (inputs, selects, options, labels) built in Python: the same

@@ -14,6 +14,7 @@ urlpatterns = [
     path("manifests/", include("manifests.urls")),
     path("gis/", include("gis.urls")),
     path("stats/annual-reports/", include("stats.views.annual")),
+    path("stats/", include("stats.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

@@ -15,6 +15,7 @@ from django.db import connection
 from accounts import policy
 
 from .models import AccessCount, ManifestAccess, Status
+from .signals import manifest_changed
 
 Kind = ManifestAccess.Kind
 FLAGS = ("has_discrepancy", "has_rejection", "overdue")
@@ -81,6 +82,7 @@ def sync(manifest, before=None):
     `before`: its state when it was locked. Past the draft the scopes of a manifest no longer change, so its
     rows are then moved with one UPDATE without being read first.
     """
+    manifest_changed.send(sender=type(manifest), manifest=manifest)  # the one hook for the apps above (stats)
     before = before or getattr(manifest, "_access_before", None)
     if before is not None and before["status"] != Status.DRAFT and manifest.status != Status.DRAFT:
         return _move(manifest, before)

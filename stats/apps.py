@@ -7,3 +7,11 @@ class StatsConfig(AppConfig):
     # Python's statistics module (Django's SQLite backend imports it), hence the folder name.
     name = "stats"
     verbose_name = _("Statistics")
+
+    def ready(self):
+        from manifests.signals import manifest_changed
+
+        from .tasks import enqueue_recompute
+
+        # manifests knows nothing of stats: it sends a signal at each change, stats listens.
+        manifest_changed.connect(enqueue_recompute, dispatch_uid="stats.recompute")

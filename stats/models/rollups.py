@@ -1,3 +1,266 @@
-"""Rollup tables kept by Celery after each transition and rebuilt in full (the statistics issue)."""
+"""Rollup tables kept by Celery after each transition and rebuilt in full (the statistics issue).
 
-__all__ = []
+Raw manifests are the truth; these tables are what a `GROUP BY` over them gives (stats.rollups defines each
+grouping once; the maintenance task, the full rebuild and `check_rollups` all use that one definition).
+
+What counts (stats.rollups.counted): a manifest the generator has handed over (signed) and that was not cancelled.
+Drafts, manifests awaiting the generator's signature and cancelled ones count nowhere.
+
+Dates: a manifest belongs to the year and month of its handover (the generator's signature, Vietnam time) in
+the tables of generation and flows (WasteMonth, ManifestMonth, GeneratorYear, Flow); in the facilities' tables
+(FacilityYear, FacilityIntake) to the year of its receipt, the year the licensed capacity is counted in
+(manifests.CapacityUsage).
+
+Measures per line:
+- declared: the declared quantity, of original manifests only. A follow-up of a rejected load (return or
+  redirect) declares nothing: its waste was declared once, by the manifest it continues;
+- transported: the quantity confirmed at the gate (the declared one when none was confirmed), once picked up;
+  a follow-up is a second trip and counts as transported again;
+- received: the accepted received quantity (rejected lines are not received; their waste is received, if at
+  all, by the redirect). A return to the generator is not received by a treatment facility: it counts neither
+  as received nor as treated, and not in the facilities' tables;
+- treated: the received quantity of a line whose treatment is recorded, under its actual treatment method
+  (WasteMonth.method; empty while untreated).
+Hence declared ≥ what reached treatment, and "share of declared waste treated" = treated / declared.
+"""
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+KG = {"max_digits": 18, "decimal_places": 2, "default": 0}
+
+
+class Quantities(models.Model):
+    declared_kg = models.DecimalField(_("declared (kg)"), **KG)
+    transported_kg = models.DecimalField(_("transported (kg)"), **KG)
+    received_kg = models.DecimalField(_("received (kg)"), **KG)
+    treated_kg = models.DecimalField(_("treated (kg)"), **KG)
+    manifests = models.PositiveIntegerField(_("manifests"), default=0)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self):
+        return f"{type(self).__name__} {self.pk}"
+
+
+class WasteMonth(Quantities):
+    """Province (of the generator site, copied on the manifest) × year × month × waste code × actual treatment
+    method × physical state. `manifests` counts distinct manifests in the row: it does not add up across codes
+    (ManifestMonth does)."""
+
+    province = models.ForeignKey("gis.Province", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    year = models.PositiveSmallIntegerField()
+    month = models.PositiveSmallIntegerField()
+    waste_code = models.ForeignKey("catalog.WasteCode", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    method = models.ForeignKey(
+        "catalog.TreatmentMethod", on_delete=models.DO_NOTHING, db_constraint=False, null=True, related_name="+"
+    )
+    physical_state = models.CharField(max_length=10)
+    lines = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("waste per province and month")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["province", "year", "month", "waste_code", "method", "physical_state"],
+                condition=Q(method__isnull=False),
+                name="wastemonth_one_per_key",
+            ),
+            models.UniqueConstraint(
+                fields=["province", "year", "month", "waste_code", "physical_state"],
+                condition=Q(method__isnull=True),
+                name="wastemonth_one_per_key_untreated",
+            ),
+        ]
+        indexes = [models.Index(fields=["year", "province"], name="wastemonth_year_province")]
+
+
+class WasteYear(Quantities):
+    """WasteMonth without the month: what the dashboards' breakdowns of a year read (a twelfth of the rows)."""
+
+    province = models.ForeignKey("gis.Province", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    year = models.PositiveSmallIntegerField()
+    waste_code = models.ForeignKey("catalog.WasteCode", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    method = models.ForeignKey(
+        "catalog.TreatmentMethod", on_delete=models.DO_NOTHING, db_constraint=False, null=True, related_name="+"
+    )
+    physical_state = models.CharField(max_length=10)
+    lines = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("waste per province and year")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["province", "year", "waste_code", "method", "physical_state"],
+                condition=Q(method__isnull=False),
+                name="wasteyear_one_per_key",
+            ),
+            models.UniqueConstraint(
+                fields=["province", "year", "waste_code", "physical_state"],
+                condition=Q(method__isnull=True),
+                name="wasteyear_one_per_key_untreated",
+            ),
+        ]
+        indexes = [models.Index(fields=["year", "province"], name="wasteyear_year_province")]
+
+
+class ManifestMonth(Quantities):
+    """Manifests per province × year × month, with the counts a dashboard shows (each manifest once)."""
+
+    province = models.ForeignKey("gis.Province", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    year = models.PositiveSmallIntegerField()
+    month = models.PositiveSmallIntegerField()
+    completed = models.PositiveIntegerField(default=0)
+    refused = models.PositiveIntegerField(default=0)  # the whole shipment refused (status "rejected")
+    with_rejection = models.PositiveIntegerField(default=0)  # any line rejected
+    with_discrepancy = models.PositiveIntegerField(default=0)
+    follow_ups = models.PositiveIntegerField(default=0)
+    over_capacity = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("manifests per province and month")
+        constraints = [models.UniqueConstraint(fields=["province", "year", "month"], name="manifestmonth_one_per_key")]
+
+
+class GeneratorYear(Quantities):
+    """Per generator site and year of handover."""
+
+    year = models.PositiveSmallIntegerField()
+    generator = models.ForeignKey("accounts.Organisation", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    site = models.ForeignKey("accounts.Site", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    province = models.ForeignKey("gis.Province", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+
+    class Meta:
+        verbose_name = _("waste per generator site and year")
+        constraints = [models.UniqueConstraint(fields=["year", "site"], name="generatoryear_one_per_key")]
+        indexes = [
+            models.Index(fields=["year", "-declared_kg"], name="generatoryear_top"),
+            models.Index(fields=["year", "province", "-declared_kg"], name="generatoryear_province_top"),
+            models.Index(fields=["generator", "year"], name="generatoryear_generator"),
+        ]
+
+
+class GeneratorCode(Quantities):
+    """Per generator site, year of handover and waste code (an enterprise's figures by code)."""
+
+    year = models.PositiveSmallIntegerField()
+    generator = models.ForeignKey("accounts.Organisation", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    site = models.ForeignKey("accounts.Site", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    province = models.ForeignKey("gis.Province", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    waste_code = models.ForeignKey("catalog.WasteCode", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+
+    class Meta:
+        verbose_name = _("waste per generator site, year and code")
+        constraints = [models.UniqueConstraint(fields=["site", "year", "waste_code"], name="generatorcode_one_per_key")]
+        indexes = [models.Index(fields=["generator", "year"], name="generatorcode_generator")]
+
+
+class FacilityYear(models.Model):
+    """Per treatment permit (facility site), year of receipt and actual treatment method (empty while untreated):
+    received, treated, manifests. A permit's year is the sum of its rows; the licensed capacity is the permit's."""
+
+    year = models.PositiveSmallIntegerField()
+    facility = models.ForeignKey("accounts.Organisation", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    site = models.ForeignKey("accounts.Site", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    permit = models.ForeignKey("accounts.Permit", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    province = models.ForeignKey("gis.Province", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    method = models.ForeignKey(
+        "catalog.TreatmentMethod", on_delete=models.DO_NOTHING, db_constraint=False, null=True, related_name="+"
+    )
+    received_kg = models.DecimalField(_("received (kg)"), **KG)
+    treated_kg = models.DecimalField(_("treated (kg)"), **KG)
+    manifests = models.PositiveIntegerField(_("manifests"), default=0)
+
+    class Meta:
+        verbose_name = _("waste per facility and year")
+        constraints = [
+            models.UniqueConstraint(fields=["year", "permit", "method"], condition=Q(method__isnull=False), name="facilityyear_one_per_key"),
+            models.UniqueConstraint(fields=["year", "permit"], condition=Q(method__isnull=True), name="facilityyear_one_per_key_untreated"),
+        ]
+        indexes = [models.Index(fields=["year", "province"], name="facilityyear_year_province")]
+
+    def __str__(self):
+        return f"{self.permit_id}/{self.year}"
+
+
+class FacilityIntake(models.Model):
+    """Per treatment permit, year of receipt, generator and the generator site's province."""
+
+    year = models.PositiveSmallIntegerField()
+    permit = models.ForeignKey("accounts.Permit", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    generator = models.ForeignKey("accounts.Organisation", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    province = models.ForeignKey("gis.Province", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    received_kg = models.DecimalField(_("received (kg)"), **KG)
+    treated_kg = models.DecimalField(_("treated (kg)"), **KG)
+    manifests = models.PositiveIntegerField(_("manifests"), default=0)
+
+    class Meta:
+        verbose_name = _("facility intake per generator")
+        constraints = [
+            models.UniqueConstraint(fields=["permit", "year", "generator", "province"], name="facilityintake_one_per_key")
+        ]
+
+    def __str__(self):
+        return f"{self.permit_id}/{self.year}/{self.generator_id}"
+
+
+class Flow(models.Model):
+    """Generator province → facility province, per facility and year of handover (the flow matrix)."""
+
+    year = models.PositiveSmallIntegerField()
+    province = models.ForeignKey("gis.Province", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    facility_province = models.ForeignKey("gis.Province", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    facility = models.ForeignKey("accounts.Organisation", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    transported_kg = models.DecimalField(_("transported (kg)"), **KG)
+    received_kg = models.DecimalField(_("received (kg)"), **KG)
+    manifests = models.PositiveIntegerField(_("manifests"), default=0)
+
+    class Meta:
+        verbose_name = _("flow between provinces")
+        constraints = [
+            models.UniqueConstraint(fields=["year", "province", "facility_province", "facility"], name="flow_one_per_key")
+        ]
+        indexes = [models.Index(fields=["year", "facility_province"], name="flow_year_facility_province")]
+
+    def __str__(self):
+        return f"{self.year}: {self.province_id} → {self.facility_province_id}"
+
+
+class ExportJob(models.Model):
+    """A long export run by Celery; its page shows the progress and, when done, a private download link."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Waiting")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Ready")
+        FAILED = "failed", _("Failed")
+
+    user = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=30)
+    params = models.JSONField(default=dict)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    done = models.PositiveIntegerField(default=0)
+    total = models.PositiveIntegerField(default=0)
+    file = models.FileField(upload_to="exports/%Y/%m/", blank=True)
+    filename = models.CharField(max_length=200, blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("export job")
+
+    def __str__(self):
+        return f"{self.kind} {self.pk}"
+
+    @property
+    def percent(self):
+        if self.state == self.State.DONE:
+            return 100
+        return int(100 * self.done / self.total) if self.total else 0
+
+
+__all__ = ["ExportJob", "FacilityIntake", "FacilityYear", "Flow", "GeneratorCode", "GeneratorYear", "ManifestMonth", "WasteMonth", "WasteYear"]

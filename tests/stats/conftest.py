@@ -1,11 +1,23 @@
 import datetime as dt
 
 import pytest
+from django.utils import translation
 
 from accounts.models import Site
+from manifests import services
 from tests import factories
 
 from .annual_data import VN
+
+
+@pytest.fixture(autouse=True)
+def _english(request):
+    """The statistics tests read English labels; the annual-report tests read the Vietnamese documents."""
+    if "annual" in request.module.__name__:
+        yield
+        return
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture
@@ -22,3 +34,25 @@ def annual(chain):
     Site.objects.update(created_at=dt.datetime(2024, 6, 1, tzinfo=VN))
     w.year = 2025
     return w
+
+
+@pytest.fixture
+def sigma(chain):
+    """A second licensed facility (Sigma, HCM) for redirects."""
+    w = chain
+    org = factories.OrganisationFactory(name="Sigma", tax_code="0311111111", is_generator=False, is_facility=True)
+    w.sigma_site = factories.SiteFactory(organisation=org, name="Sigma xử lý", ward=w.hcm_ward, latitude="10.9", longitude="106.8")
+    w.sigma_permit = factories.PermitFactory(site=w.sigma_site)
+    w.sigma_permit.waste_codes.set([w.oil, w.lamps])
+    w.sigma_permit.treatment_methods.set([w.recycling])
+    w.sigma = org
+    return w
+
+
+@pytest.fixture
+def run_tasks(django_capture_on_commit_callbacks):
+    """Run the after-commit callbacks (the rollup tasks, eager) of what the block does."""
+    return lambda: django_capture_on_commit_callbacks(execute=True)
+
+
+__all__ = ["services"]

@@ -1,0 +1,386 @@
+"""The rollup tables (stats.models.rollups) as GROUP BYs over the raw manifest lines, and their maintenance.
+
+Each table is one `Grouping`: its keys and measures as ORM expressions over ManifestLine. The same definition
+serves three uses, so they cannot drift apart:
+- `rebuild()`: every table emptied and filled with `INSERT INTO … SELECT <the GROUP BY>` (one statement each);
+- `recompute(manifest_id)`: the keys one manifest touches, deleted and recomputed from the raw rows. It reads
+  the committed state, never adds to a stored figure, so it is correct when delivered twice or out of order;
+- `differences()`: the stored rows compared with the GROUP BY (the `check_rollups` command).
+
+What counts and when is said in stats.models.rollups.
+"""
+
+import zlib
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Case, Count, DecimalField, F, Q, Sum, Value, When
+from django.db.models.functions import Coalesce, ExtractMonth, ExtractYear
+from django.utils import timezone
+
+from manifests.models import FollowUp, Manifest, ManifestLine, Status
+
+from .models import FacilityIntake, FacilityYear, Flow, GeneratorCode, GeneratorYear, ManifestMonth, WasteMonth, WasteYear
+
+# Handed over and not cancelled: the manifests the statistics count.
+COUNTED = (Status.READY, Status.IN_TRANSIT, Status.DELIVERED, Status.RECEIVED, Status.COMPLETED, Status.REJECTED)
+KG = DecimalField(max_digits=18, decimal_places=2)
+KEY = "key_"  # prefix of the keys' aliases in the GROUP BY
+ZERO = Value(Decimal("0"), output_field=KG)
+
+
+def tz():
+    return ZoneInfo(settings.TIME_ZONE)
+
+
+def _sum(condition, value):
+    return Coalesce(Sum(Case(When(condition, then=value), default=ZERO, output_field=KG)), ZERO, output_field=KG)
+
+
+# Per line (see stats.models.rollups): declared by originals only; received and treated not for a return.
+RECEIVED = Q(manifest__received_at__isnull=False, rejected=False) & ~Q(manifest__origin_kind=FollowUp.RETURN)
+DECLARED_KG = _sum(Q(manifest__origin__isnull=True), F("quantity_kg"))
+TRANSPORTED_KG = _sum(Q(manifest__picked_up_at__isnull=False), Coalesce("pickup_quantity_kg", "quantity_kg"))
+RECEIVED_KG = _sum(RECEIVED, Coalesce("received_quantity_kg", ZERO))
+TREATED_KG = _sum(RECEIVED & Q(treated_on__isnull=False), Coalesce("received_quantity_kg", ZERO))
+MANIFESTS = Count("manifest", distinct=True)
+
+
+def quantities():
+    return {
+        "declared_kg": DECLARED_KG,
+        "transported_kg": TRANSPORTED_KG,
+        "received_kg": RECEIVED_KG,
+        "treated_kg": TREATED_KG,
+        "manifests": MANIFESTS,
+    }
+
+
+def _counted_lines():
+    return ManifestLine.objects.filter(manifest__status__in=COUNTED, manifest__generator_signed_at__isnull=False).order_by()
+
+
+def _received_lines():
+    """Lines of manifests received under a treatment permit (returns to the generator have none)."""
+    return _counted_lines().filter(manifest__received_at__isnull=False, manifest__permit__isnull=False)
+
+
+def _manifest_count(condition):
+    return Count("manifest", distinct=True, filter=condition)
+
+
+@dataclass
+class Grouping:
+    model: type
+    lines: callable
+    keys: dict = field(default_factory=dict)
+    measures: dict = field(default_factory=dict)
+
+    @property
+    def table(self):
+        return self.model._meta.db_table
+
+    def columns(self):
+        return [*self.keys, *self.measures]
+
+    def queryset(self, where=None):
+        """The GROUP BY over the raw lines, restricted by `where` (a Q over ManifestLine)."""
+        keys = {f"{KEY}{name}": expression for name, expression in self.keys.items()}  # no clash with line fields
+        return self.lines().filter(where or Q()).values(**keys).annotate(**self.measures)
+
+    def sql(self, where=None):
+        """(SELECT of the GROUP BY, its parameters, the table's columns in the order of the SELECT)."""
+        compiler = self.queryset(where).query.get_compiler(connection=connection)
+        sql, params = compiler.as_sql()
+        names = [alias.removeprefix(KEY) for _expression, _sql, alias in compiler.select]
+        columns = ", ".join(connection.ops.quote_name(self.model._meta.get_field(name).column) for name in names)
+        return sql, params, columns
+
+    def insert(self, where=None):
+        """INSERT INTO the table SELECT the GROUP BY (one statement); returns the rows written."""
+        sql, params, columns = self.sql(where)
+        with connection.cursor() as cursor:
+            cursor.execute(f"INSERT INTO {self.table} ({columns}) {sql}", params)
+            return cursor.rowcount
+
+    def replace_all(self):
+        """Empty the table and fill it with the whole GROUP BY, in one transaction; returns the rows written.
+
+        On PostgreSQL the GROUP BY is computed first into a temporary table (CREATE TABLE AS may run in
+        parallel; INSERT … SELECT may not), then the table is locked against writers (readers go on reading
+        the previous rows) only for the DELETE and the copy."""
+        if connection.vendor != "postgresql":
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(f"DELETE FROM {self.table}")
+                return self.insert()
+        sql, params, columns = self.sql()
+        scratch = f"rebuild_{self.table}"
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(f"CREATE TEMPORARY TABLE {scratch} ON COMMIT DROP AS {sql}", params)
+            cursor.execute(f"LOCK TABLE {self.table} IN EXCLUSIVE MODE")
+            cursor.execute(f"DELETE FROM {self.table}")
+            cursor.execute(f"INSERT INTO {self.table} ({columns}) SELECT * FROM {scratch}")
+            return cursor.rowcount
+
+
+def _year(path):
+    return ExtractYear(path, tzinfo=tz())
+
+
+def _month(path):
+    return ExtractMonth(path, tzinfo=tz())
+
+
+SIGNED, RECEIVED_AT = "manifest__generator_signed_at", "manifest__received_at"
+
+GROUPINGS = {
+    "waste_month": Grouping(
+        WasteMonth,
+        _counted_lines,
+        {
+            "province": F("manifest__province"),
+            "year": _year(SIGNED),
+            "month": _month(SIGNED),
+            "waste_code": F("waste_code"),
+            "method": F("treatment_method"),
+            "physical_state": F("physical_state"),
+        },
+        {**quantities(), "lines": Count("pk")},
+    ),
+    "waste_year": Grouping(
+        WasteYear,
+        _counted_lines,
+        {
+            "province": F("manifest__province"),
+            "year": _year(SIGNED),
+            "waste_code": F("waste_code"),
+            "method": F("treatment_method"),
+            "physical_state": F("physical_state"),
+        },
+        {**quantities(), "lines": Count("pk")},
+    ),
+    "manifest_month": Grouping(
+        ManifestMonth,
+        _counted_lines,
+        {"province": F("manifest__province"), "year": _year(SIGNED), "month": _month(SIGNED)},
+        {
+            **quantities(),
+            "completed": _manifest_count(Q(manifest__status=Status.COMPLETED)),
+            "refused": _manifest_count(Q(manifest__status=Status.REJECTED)),
+            "with_rejection": _manifest_count(Q(manifest__has_rejection=True)),
+            "with_discrepancy": _manifest_count(Q(manifest__has_discrepancy=True)),
+            "follow_ups": _manifest_count(Q(manifest__origin__isnull=False)),
+            "over_capacity": _manifest_count(Q(manifest__over_capacity=True)),
+        },
+    ),
+    "generator_year": Grouping(
+        GeneratorYear,
+        _counted_lines,
+        {
+            "year": _year(SIGNED),
+            "generator": F("manifest__generator"),
+            "site": F("manifest__generator_site"),
+            "province": F("manifest__province"),
+        },
+        quantities(),
+    ),
+    "generator_code": Grouping(
+        GeneratorCode,
+        _counted_lines,
+        {
+            "year": _year(SIGNED),
+            "generator": F("manifest__generator"),
+            "site": F("manifest__generator_site"),
+            "province": F("manifest__province"),
+            "waste_code": F("waste_code"),
+        },
+        quantities(),
+    ),
+    "flow": Grouping(
+        Flow,
+        _counted_lines,
+        {
+            "year": _year(SIGNED),
+            "province": F("manifest__province"),
+            "facility_province": F("manifest__facility_province"),
+            "facility": F("manifest__facility"),
+        },
+        {"transported_kg": TRANSPORTED_KG, "received_kg": RECEIVED_KG, "manifests": MANIFESTS},
+    ),
+    "facility_year": Grouping(
+        FacilityYear,
+        _received_lines,
+        {
+            "year": _year(RECEIVED_AT),
+            "facility": F("manifest__facility"),
+            "site": F("manifest__facility_site"),
+            "permit": F("manifest__permit"),
+            "province": F("manifest__facility_province"),
+            "method": F("treatment_method"),
+        },
+        {"received_kg": RECEIVED_KG, "treated_kg": TREATED_KG, "manifests": MANIFESTS},
+    ),
+    "facility_intake": Grouping(
+        FacilityIntake,
+        _received_lines,
+        {
+            "year": _year(RECEIVED_AT),
+            "permit": F("manifest__permit"),
+            "generator": F("manifest__generator"),
+            "province": F("manifest__province"),
+        },
+        {"received_kg": RECEIVED_KG, "treated_kg": TREATED_KG, "manifests": MANIFESTS},
+    ),
+}
+
+
+# --- one manifest's keys -------------------------------------------------------------------------------
+
+
+def _period(year, month=None):
+    """[start, end) of a local year or month, as aware datetimes (a range the indexes can use)."""
+    zone = tz()
+    if month is None:
+        return datetime(year, 1, 1, tzinfo=zone), datetime(year + 1, 1, 1, tzinfo=zone)
+    end = datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=zone)
+    return datetime(year, month, 1, tzinfo=zone), end
+
+
+def _in(path, period):
+    return Q(**{f"{path}__gte": period[0], f"{path}__lt": period[1]})
+
+
+def scopes(manifest, codes):
+    """[(grouping name, Q over the raw lines, Q over the rollup rows)]: the rollup keys the manifest touches,
+    each with the raw rows that make them. A manifest's keys never change once it is handed over (province,
+    parties, handover date, declared codes and states are frozen by the signature; the receipt year once
+    received); what changes (quantities, treatment, status) only moves figures within those keys. Treatment
+    methods are recomputed all together per code, so a revised method leaves no stale row."""
+    if manifest.generator_signed_at is None:
+        return []  # never counted: drafts and manifests awaiting the signature
+    signed = timezone.localtime(manifest.generator_signed_at, tz())
+    month, year = _period(signed.year, signed.month), _period(signed.year)
+    province = manifest.province_id
+    found = [
+        (
+            "waste_month",
+            Q(manifest__province=province, waste_code__in=codes) & _in(SIGNED, month),
+            Q(province=province, year=signed.year, month=signed.month, waste_code__in=codes),
+        ),
+        (
+            "waste_year",
+            Q(manifest__province=province, waste_code__in=codes) & _in(SIGNED, year),
+            Q(province=province, year=signed.year, waste_code__in=codes),
+        ),
+        (
+            "manifest_month",
+            Q(manifest__province=province) & _in(SIGNED, month),
+            Q(province=province, year=signed.year, month=signed.month),
+        ),
+        (
+            "generator_year",
+            Q(manifest__generator_site=manifest.generator_site_id) & _in(SIGNED, year),
+            Q(site=manifest.generator_site_id, year=signed.year),
+        ),
+        (
+            "generator_code",
+            Q(manifest__generator_site=manifest.generator_site_id) & _in(SIGNED, year),
+            Q(site=manifest.generator_site_id, year=signed.year),
+        ),
+        (
+            "flow",
+            Q(manifest__facility=manifest.facility_id, manifest__province=province, manifest__facility_province=manifest.facility_province_id)
+            & _in(SIGNED, year),
+            Q(facility=manifest.facility_id, province=province, facility_province=manifest.facility_province_id, year=signed.year),
+        ),
+    ]
+    if manifest.received_at is not None and manifest.permit_id is not None:
+        received = timezone.localtime(manifest.received_at, tz()).year
+        period = _period(received)
+        found += [
+            ("facility_year", Q(manifest__permit=manifest.permit_id) & _in(RECEIVED_AT, period), Q(permit=manifest.permit_id, year=received)),
+            (
+                "facility_intake",
+                Q(manifest__permit=manifest.permit_id, manifest__generator=manifest.generator_id, manifest__province=province)
+                & _in(RECEIVED_AT, period),
+                Q(permit=manifest.permit_id, year=received, generator=manifest.generator_id, province=province),
+            ),
+        ]
+    return found
+
+
+def _lock(names):
+    """Serialise recomputations of the same keys (PostgreSQL advisory locks, held to the commit, taken in a
+    fixed order so two tasks cannot deadlock). SQLite serialises writers itself."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        for key in sorted({zlib.crc32(name.encode()) - 2**31 for name in names}):
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+
+
+def recompute(manifest_id):
+    """Bring every rollup row the manifest touches to what the raw rows say now. Returns the rows written."""
+    manifest = (
+        Manifest.objects.filter(pk=manifest_id)
+        .only("generator_signed_at", "received_at", "province", "facility_province", "generator", "generator_site", "facility", "permit")
+        .first()
+    )
+    if manifest is None:
+        return 0
+    codes = sorted(set(ManifestLine.objects.filter(manifest_id=manifest_id).values_list("waste_code", flat=True)))
+    found = scopes(manifest, codes)
+    written = 0
+    with transaction.atomic():
+        _lock(f"{name}:{rollup_q}" for name, _raw, rollup_q in found)
+        for name, raw_q, rollup_q in found:
+            grouping = GROUPINGS[name]
+            grouping.model.objects.filter(rollup_q).delete()
+            written += grouping.insert(raw_q)
+    return written
+
+
+# --- everything -----------------------------------------------------------------------------------------
+
+
+def rebuild(names=None):
+    """Every table (or those named) emptied and refilled from the raw rows, each in one transaction
+    (Grouping.replace_all); returns {name: rows}."""
+    return {name: GROUPINGS[name].replace_all() for name in names or GROUPINGS}
+
+
+def _normal(value):
+    if isinstance(value, float):
+        value = Decimal(str(value))
+    if isinstance(value, Decimal):
+        return value.quantize(Decimal("0.01"))
+    return value
+
+
+def _rows(pairs, keys, measures):
+    return {tuple(row[k] for k in keys): tuple(_normal(row[m]) for m in measures) for row in pairs}
+
+
+def differences(names=None, limit=20):
+    """{name: [(key, stored, expected)]} where a table differs from the GROUP BY over the raw rows (at most
+    `limit` per table); empty when everything agrees."""
+    found = {}
+    for name in names or GROUPINGS:
+        grouping = GROUPINGS[name]
+        keys, measures = list(grouping.keys), list(grouping.measures)
+        columns = [grouping.model._meta.get_field(k).attname for k in keys]
+        stored = _rows(grouping.model.objects.values(*columns, *measures).iterator(), columns, measures)
+        expected = _rows(grouping.queryset().iterator(), [f"{KEY}{k}" for k in keys], measures)
+        diff = []
+        for key in sorted(stored.keys() | expected.keys(), key=lambda k: tuple((v is None, v) for v in k)):
+            if stored.get(key) != expected.get(key):
+                diff.append((key, stored.get(key), expected.get(key)))
+                if len(diff) >= limit:
+                    break
+        if diff:
+            found[name] = diff
+    return found
