@@ -31,6 +31,7 @@
       L.tileLayer(config.tiles.url, { attribution: config.tiles.attribution, maxZoom: 19 }).addTo(map);
     }
     map.attributionControl.addAttribution(config.layer_attribution);
+    element.hwmsMap = map;  // for the browser tests and the console
     return map;
   }
 
@@ -90,6 +91,7 @@
     var map = baseMap(element), status = document.querySelector("[data-map-status]");
     provinceLayer(map).then(function (layer) { fitVietnam(map, layer); });
     var clusters = L.markerClusterGroup({ chunkedLoading: true, showCoverageOnHover: false }).addTo(map);
+    element.hwmsClusters = clusters;
     if (status) status.textContent = words.loading;
     fetch(data.sites_url + "?" + new URLSearchParams(data.query).toString(), { credentials: "same-origin" })
       .then(function (response) { return response.ok ? response.json() : Promise.reject(response.status); })
