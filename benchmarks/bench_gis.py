@@ -20,7 +20,6 @@ depend on the machine.
 """
 
 import argparse
-import os
 import statistics
 import sys
 import time
@@ -30,32 +29,11 @@ ROOT = Path(__file__).resolve().parent.parent
 BENCH_ORG_PREFIX = "9"  # tax codes of the sites' top-up organisations: 9xxxxxxxxx, unused by the seeder
 
 
-def percentile(values, fraction):
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
-
-
 def setup(args):
     sys.path.insert(0, str(ROOT))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hwms.settings")
-    os.environ.setdefault("HWMS_TESTING", "1")  # relaxed hosts and cookies for the in-process client
-    import django
+    from benchmarks.bench_pages import setup as migrate_and_seed
 
-    django.setup()
-    from django.core.management import call_command
-
-    from manifests.models import Manifest
-    from manifests.synthetic import SYNTHETIC_USER
-
-    call_command("migrate", verbosity=0)
-    call_command("load_reference_data", verbosity=0, stdout=open(os.devnull, "w"))
-    have = Manifest.objects.filter(created_by__username=SYNTHETIC_USER).count()
-    if have != args.manifests:
-        started = time.monotonic()
-        call_command("seed_synthetic", reset=have > 0, manifests=args.manifests, years=args.years, seed=args.seed, force=True)
-        print(f"seeded {args.manifests:,} manifests in {time.monotonic() - started:.0f} s")
-    else:
-        print(f"reusing {have:,} synthetic manifests")
+    migrate_and_seed(args)  # migrate, reference data, seed_synthetic unless the N manifests are there
     top_up_sites(args.sites, args.seed)
 
 
@@ -156,6 +134,8 @@ def measure(client, url, params, repeat, cold):
         if response.get("Content-Encoding") == "gzip":
             body = gzip.decompress(body)
         features = len(json.loads(body)["features"])
+    from benchmarks.bench_pages import percentile
+
     return statistics.median(times), percentile(times, 0.95), size, features
 
 

@@ -54,9 +54,12 @@ def open_page(browser, live_server, username, width):
     return context, page, errors
 
 
-def shot(page, name):
+def finish(context, page, errors, name):
+    """Keep the screenshot, check the page ran without a script error, close."""
     DOCS_ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(DOCS_ARTIFACTS / f"map-{name}.png"), full_page=True)
+    assert errors == []
+    context.close()
 
 
 def wait_for_provinces(page, selector):
@@ -73,17 +76,15 @@ def test_sites_map(browser, live_server, mapped, width):
     # Markers, or clusters of them (added in chunks, after the data arrives): drawn on the map.
     page.wait_for_selector("[data-map=sites] .leaflet-marker-icon")
     assert "4" in page.locator("[data-map-status]").inner_text()
-    shot(page, f"sites-{width}")
     if width == "desktop":
-        page.goto(f"{live_server.url}/gis/maps/sites/?kind=facility")
+        page.goto(f"{live_server.url}/gis/maps/sites/?kind=transporter")
         page.wait_for_selector("[data-map=sites][data-markers='1']")
         page.locator("[data-map=sites] .site-marker-f").first.click()
         popup = page.locator(".leaflet-popup-content")
         popup.wait_for()
         assert "Omega xử lý" in popup.inner_text()
         assert popup.locator("a").get_attribute("href") == f"/organisations/{mapped.omega.pk}/"
-    assert errors == []
-    context.close()
+    finish(context, page, errors, f"sites-{width}")
 
 
 @pytest.mark.parametrize("width", ["desktop", "phone"])
@@ -96,9 +97,7 @@ def test_choropleth(browser, live_server, mapped, width):
     assert sorted(set(fills)) == ["#a50f15", "#f4f4f4"] and fills.count("#a50f15") == 1
     assert page.locator(".map-legend-box").is_visible()
     assert page.locator("#choropleth-table tbody tr").count() == 1
-    shot(page, f"choropleth-{width}")
-    assert errors == []
-    context.close()
+    finish(context, page, errors, f"choropleth-{width}")
 
 
 @pytest.mark.parametrize("width", ["desktop", "phone"])
@@ -109,9 +108,7 @@ def test_flows(browser, live_server, mapped, width):
     page.wait_for_selector("[data-map=flows][data-markers='1']")
     assert page.locator("[data-map=flows] path.hwms-flow").count() == 1
     assert page.locator("#flows-table tbody tr").count() == 1
-    shot(page, f"flows-{width}")
-    assert errors == []
-    context.close()
+    finish(context, page, errors, f"flows-{width}")
 
 
 @pytest.mark.parametrize("width", ["desktop", "phone"])
@@ -124,9 +121,7 @@ def test_manifest_map(browser, live_server, mapped, width):
     assert page.locator("[data-map=manifest] .site-marker-warning").count() == 1
     assert page.locator("[data-map=manifest] path.hwms-route").count() == 1
     page.locator("[data-map=manifest]").scroll_into_view_if_needed()
-    shot(page, f"manifest-{width}")
-    assert errors == []
-    context.close()
+    finish(context, page, errors, f"manifest-{width}")
 
 
 @pytest.mark.parametrize("width", ["desktop", "phone"])
@@ -157,6 +152,4 @@ def test_location_picker(browser, live_server, mapped, width):
     page.wait_for_function("document.querySelector('#id_latitude').value !== '21.0285'")
     latitude = float(page.locator("#id_latitude").input_value())
     assert 6 < latitude < 24
-    shot(page, f"picker-{width}")
-    assert errors == []
-    context.close()
+    finish(context, page, errors, f"picker-{width}")
