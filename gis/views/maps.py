@@ -4,6 +4,8 @@ Thin views: what is shown comes from gis.views.data (the access policy and stats
 script data through json_script or these endpoints; no inline script (a strict CSP comes later).
 """
 
+import gzip
+
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -55,12 +57,12 @@ def sites_map(request):
 @require_GET
 def sites_geojson(request):
     """The sites the user may see on the map, filtered, as GeoJSON (cached per scope and filters)."""
-    body, compressed = data.cached_sites_geojson(request.user, data.SiteFilters.from_query(request.GET))
+    compressed = data.cached_sites_geojson(request.user, data.SiteFilters.from_query(request.GET))
     if "gzip" in request.headers.get("Accept-Encoding", ""):
         response = HttpResponse(compressed, content_type=GEOJSON)
         response["Content-Encoding"] = "gzip"
     else:
-        response = HttpResponse(body, content_type=GEOJSON)
+        response = HttpResponse(gzip.decompress(compressed), content_type=GEOJSON)
     patch_vary_headers(response, ["Accept-Encoding", "Cookie"])
     patch_cache_control(response, private=True, max_age=60)
     return response
