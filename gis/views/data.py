@@ -116,7 +116,11 @@ def map_sites(user, filters, today=None):
         code = filters.waste_code
         sites = sites.filter(
             Q(pk__in=Site.objects.filter(permits__waste_codes__code=code).values("pk"))
-            | Q(pk__in=Site.objects.filter(generated_manifests__lines__waste_code__code=code).values("pk"))
+            | Q(
+                pk__in=Site.objects.filter(
+                    generated_manifests__lines__waste_code__code=code, generated_manifests__status__in=queries.COUNTED
+                ).values("pk")
+            )
         )
     valid = Permit.objects.filter(site=OuterRef("pk"), valid_from__lte=today, valid_until__gte=today)
     any_permit = Permit.objects.filter(site=OuterRef("pk"))
