@@ -42,6 +42,7 @@ def menu_for(user):
     if scope.roles or scope.is_official or scope.is_admin:
         items.append(MenuItem(_("Organisations"), reverse("accounts:organisation_list"), "organisations"))
         items.append(MenuItem(_("Sites"), reverse("accounts:site_list"), "sites"))
+        items.append(MenuItem(_("Maps"), reverse("gis:sites_map"), "maps"))
         items.append(MenuItem(_("Notifications"), reverse("manifests:notifications"), "notifications", unread_count(user)))
     # Annual reports (stats.views.annual): members of generators and facilities file them, officials follow them.
     if scope.is_official or scope.is_admin:

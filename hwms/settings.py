@@ -259,14 +259,29 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 3600)
 X_FRAME_OPTIONS = "DENY"
 
-# Maps: the province layer ships with the project; a tile server is optional.
+# Maps: the province layer ships with the project (gis/data/provinces.geojson) and is drawn without any tile
+# server; a tile layer is drawn under it when MAP_TILE_URL is set (OpenStreetMap's by default; set it empty to
+# draw none). A strict CSP must then allow the tile server's origin in img-src.
+MAP_TILE_URL = env_str("MAP_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
+MAP_TILE_ATTRIBUTION = env_str(
+    "MAP_TILE_ATTRIBUTION", '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
+)
 LEAFLET_CONFIG = {
     "DEFAULT_CENTER": (16.0, 106.0),
     "DEFAULT_ZOOM": 5,
-    "TILES": [(_("Base map"), env_str("MAP_TILE_URL"), {"attribution": env_str("MAP_TILE_ATTRIBUTION")})]
-    if env_str("MAP_TILE_URL")
-    else [],
+    "TILES": [(_("Base map"), MAP_TILE_URL, {"attribution": MAP_TILE_ATTRIBUTION})] if MAP_TILE_URL else [],
+    "RESET_VIEW": False,
+    "PLUGINS": {
+        "markercluster": {
+            "css": ["vendor/leaflet.markercluster/MarkerCluster.css", "vendor/leaflet.markercluster/MarkerCluster.Default.css"],
+            "js": ["vendor/leaflet.markercluster/leaflet.markercluster.js"],
+        },
+    },
 }
+# GeoJSON of sites, provincial totals and flows are cached this long per scope and filters.
+HWMS_MAP_CACHE_SECONDS = env_int("HWMS_MAP_CACHE_SECONDS", 300)
+# A pickup or delivery position recorded farther than this from its site is flagged on the manifest's map.
+HWMS_POSITION_WARNING_METRES = env_int("HWMS_POSITION_WARNING_METRES", 2000)
 
 # django-import-export: whole import in one transaction; nothing saved when a row is bad.
 IMPORT_EXPORT_USE_TRANSACTIONS = True

@@ -54,11 +54,35 @@ def test_accepts_floats_and_ints():
     assert not point_in_vietnam(0, 0)
 
 
-def test_outline_is_loaded_once_and_small():
-    geometry._polygons.cache_clear()
+def test_layer_is_loaded_once():
+    geometry._provinces.cache_clear()
     point_in_vietnam(Decimal("21.0"), Decimal("105.8"))
     point_in_vietnam(Decimal("10.7"), Decimal("106.7"))
-    info = geometry._polygons.cache_info()
+    info = geometry._provinces.cache_info()
     assert (info.misses, info.hits) == (1, 1)
-    points = sum(len(ring) for _bbox, rings in geometry._polygons() for ring in rings)
-    assert 100 < points < 600
+
+
+@pytest.mark.parametrize(
+    ("place", "lat", "lng", "code"),
+    [
+        ("Hà Nội", "21.0285", "105.8542", 1),
+        ("Thủ Dầu Một, Bình Dương cũ", "10.98", "106.65", 79),
+        ("Côn Đảo, filed under Sóc Trăng by Natural Earth", "8.68", "106.61", 79),
+        ("Bạch Long Vĩ", "20.13", "107.73", 31),
+        ("Lý Sơn", "15.38", "109.12", 51),
+        ("Hội An, Quảng Nam cũ", "15.88", "108.33", 48),
+        ("Hoàng Sa", "16.5", "111.6", 48),
+        ("Trường Sa", "8.64", "111.92", 56),
+        ("Phú Quốc", "10.22", "103.96", 91),
+    ],
+)
+def test_province_at(place, lat, lng, code):
+    assert geometry.province_at(Decimal(lat), Decimal(lng)) == code, place
+    assert geometry.point_in_province(Decimal(lat), Decimal(lng), code), place
+
+
+def test_point_in_province_allows_a_margin_beyond_the_border_only():
+    # Hà Nội's centre is far from Hải Phòng, and a point at sea is in no province.
+    assert not geometry.point_in_province(21.0285, 105.8542, 31)
+    assert geometry.province_at(12.0, 110.5) is None
+    assert not geometry.point_in_province(21.0285, 105.8542, 999)

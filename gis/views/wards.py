@@ -1,7 +1,7 @@
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 
-from .models import Ward
+from ..models import Ward
 
 MAX_PROVINCE_CODE = 32767  # Province.code is a PositiveSmallIntegerField
 

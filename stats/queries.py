@@ -1,0 +1,107 @@
+"""The statistics the maps read: the interface between the GIS pages and the statistics rollups.
+
+The map pages (gis/views) call only these two functions, so the figures they draw and tabulate are exactly what
+these return, and the implementation can change underneath them. For now they are GROUP BYs over the raw
+manifests; the rollup tables will serve the same signatures and the same numbers (the lead swaps the bodies when
+the statistics issue is merged; the GIS tests compare the maps with these functions, so they keep holding).
+
+What counts (the same rules as the rollups, stats.models.rollups):
+- manifests handed over by the generator and not cancelled (no drafts, nothing awaiting the generator's signature);
+- "generated": the declared quantity of original manifests (a return or redirect of a rejected load is the same
+  waste again), in the year of the generator's handover (Vietnam time), attributed to Manifest.province (the
+  generator site's province);
+- "treated": the quantity received and accepted by a facility under its treatment permit (rejected lines and
+  returns to the generator excluded), in the year of receipt, attributed to Manifest.facility_province;
+- flows: the declared quantity of original manifests by generator province and facility site, year of handover.
+
+Scope: only the manifests the user may read (accounts.policy.manifest_q), so an official's map holds the
+manifests of the province (generated in it or treated in it), an enterprise's its own.
+"""
+
+from datetime import datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db.models import F, Q, Sum
+
+from accounts import policy
+from manifests.models import FollowUp, ManifestLine, Status
+
+DIRECTIONS = ("generated", "treated")
+COUNTED = (Status.READY, Status.IN_TRANSIT, Status.DELIVERED, Status.RECEIVED, Status.COMPLETED, Status.REJECTED)
+
+
+def _prefixed(q, prefix):
+    """The Q `q` over Manifest, rewritten over a model reaching it by `prefix` ("manifest__")."""
+    clone = Q(_connector=q.connector, _negated=q.negated)
+    for child in q.children:
+        if isinstance(child, Q):
+            clone.children.append(_prefixed(child, prefix))
+        else:
+            lookup, value = child
+            if type(value) is F:  # prepared_by=F("generator")
+                value = F(prefix + value.name)
+            clone.children.append((prefix + lookup, value))
+    return clone
+
+
+def _year_range(year):
+    zone = ZoneInfo(settings.TIME_ZONE)
+    return datetime(year, 1, 1, tzinfo=zone), datetime(year + 1, 1, 1, tzinfo=zone)
+
+
+def _lines(user, chapter):
+    lines = ManifestLine.objects.filter(
+        _prefixed(policy.manifest_q(user), "manifest__"),
+        manifest__status__in=COUNTED,
+        manifest__generator_signed_at__isnull=False,
+    ).order_by()
+    if chapter:
+        lines = lines.filter(waste_code__chapter__code=chapter)
+    return lines
+
+
+def _handed_over_in(lines, year):
+    start, end = _year_range(year)
+    return lines.filter(
+        manifest__origin__isnull=True, manifest__generator_signed_at__gte=start, manifest__generator_signed_at__lt=end
+    )
+
+
+def province_totals(user, year, chapter=None, direction="generated"):
+    """{province code: kg (Decimal)} for the year, one waste chapter ("16") or all, generated in or treated in.
+
+    Provinces without a quantity are absent.
+    """
+    if direction not in DIRECTIONS:
+        raise ValueError(f"direction must be one of {DIRECTIONS}, not {direction!r}")
+    lines = _lines(user, chapter)
+    if direction == "generated":
+        rows = _handed_over_in(lines, year).values_list("manifest__province").annotate(kg=Sum("quantity_kg"))
+    else:
+        start, end = _year_range(year)
+        rows = (
+            lines.filter(
+                manifest__received_at__gte=start,
+                manifest__received_at__lt=end,
+                manifest__permit__isnull=False,
+                rejected=False,
+                received_quantity_kg__isnull=False,
+            )
+            .exclude(manifest__origin_kind=FollowUp.RETURN)
+            .values_list("manifest__facility_province")
+            .annotate(kg=Sum("received_quantity_kg"))
+        )
+    return {int(code): Decimal(kg) for code, kg in rows if kg}
+
+
+def flows(user, year, chapter=None):
+    """[(generator province code, facility site id, kg (Decimal))] for the year, largest first."""
+    rows = (
+        _handed_over_in(_lines(user, chapter), year)
+        .values_list("manifest__province", "manifest__facility_site")
+        .annotate(kg=Sum("quantity_kg"))
+    )
+    result = [(int(province), int(site), Decimal(kg)) for province, site, kg in rows if kg]
+    return sorted(result, key=lambda row: (-row[2], row[0], row[1]))
