@@ -69,13 +69,40 @@ def _handed_over_in(lines, year):
     )
 
 
+def _national_totals(year, chapter, direction):
+    """The country's figures from the rollups (stats.models.rollups), the same rules as below: None where the
+    rollups have no such grain (treated by chapter: FacilityYear is kept by method, not by code)."""
+    from .models import FacilityYear, WasteYear
+
+    if direction == "generated":
+        rows = WasteYear.objects.filter(year=year)
+        if chapter:
+            rows = rows.filter(waste_code__chapter__code=chapter)
+        rows = rows.values_list("province").annotate(kg=Sum("declared_kg"))
+    elif not chapter:
+        rows = FacilityYear.objects.filter(year=year).values_list("province").annotate(kg=Sum("received_kg"))
+    else:
+        return None
+    return {int(code): Decimal(kg) for code, kg in rows.order_by() if kg}
+
+
 def province_totals(user, year, chapter=None, direction="generated"):
     """{province code: kg (Decimal)} for the year, one waste chapter ("16") or all, generated in or treated in.
 
-    Provinces without a quantity are absent.
+    Provinces without a quantity are absent. The country's map (whoever sees every manifest) reads the rollups;
+    a province's or an enterprise's reads its own manifests, scoped by the policy, which the rollups cannot express.
     """
     if direction not in DIRECTIONS:
         raise ValueError(f"direction must be one of {DIRECTIONS}, not {direction!r}")
+    if policy.scope_for(user).sees_everything:
+        national = _national_totals(year, chapter, direction)
+        if national is not None:
+            return national
+    return _raw_totals(user, year, chapter, direction)
+
+
+def _raw_totals(user, year, chapter, direction):
+    """province_totals over the raw manifests the user may read."""
     lines = _lines(user, chapter)
     if direction == "generated":
         rows = _handed_over_in(lines, year).values_list("manifest__province").annotate(kg=Sum("quantity_kg"))

@@ -15,7 +15,8 @@ from vietnam_provinces import Province as PackageProvince
 from gis import geometry
 from gis.views import data
 from manifests.models import Manifest, Status
-from stats import queries
+from stats import queries, rollups
+from stats.models import WasteYear
 from tests import factories
 from tests.manifests.lifecycle import at_status
 
@@ -247,7 +248,18 @@ def shipped(chain):
     at_status(w, Status.DRAFT)
     at_status(w, Status.CANCELLED)
     w.year = timezone.localdate().year
+    rollups.rebuild()  # the country's map reads the rollups (kept by Celery after each commit)
     return w
+
+
+def test_the_country_map_reads_the_rollups_and_they_equal_the_raw_rule(shipped):
+    w = shipped
+    for direction, chapter in (("generated", None), ("generated", "16"), ("treated", None)):
+        from_rollups = queries.province_totals(w.central_official, w.year, chapter, direction)
+        assert from_rollups == queries._raw_totals(w.central_official, w.year, chapter, direction) and from_rollups
+    # Read from the rollups, not the raw rows: emptied rollups give an empty country map.
+    WasteYear.objects.all().delete()
+    assert queries.province_totals(w.central_official, w.year) == {}
 
 
 def test_province_totals_and_flows_count_what_the_rules_say(shipped):
