@@ -2,6 +2,7 @@
 and a year of manifest lines in the user's scope (long: an ExportJob run by Celery, with its progress)."""
 
 import tempfile
+import uuid
 
 import tablib
 from django.core.files import File
@@ -103,7 +104,8 @@ def run_job(job_id):
                 out.write(chunk)
             out.seek(0)
             job.filename = f"lines-{job.params['year']}.csv"
-            job.file.save(job.filename, File(out), save=False)
+            # Stored under an unguessable name: the file is served only by the job's download view, to its owner.
+            job.file.save(f"{uuid.uuid4().hex}.csv", File(out), save=False)
     except Exception as error:  # the page shows that it failed; the worker log has the rest
         ExportJob.objects.filter(pk=job.pk).update(state=ExportJob.State.FAILED, error=str(error)[:500], finished_at=timezone.now())
         raise
@@ -118,7 +120,8 @@ def start_lines_export(user, year, province=None):
 
     from .tasks import run_export
 
-    if not policy.scope_for(user).is_official and not policy.scope_for(user).roles:
+    scope = policy.scope_for(user)
+    if not (scope.is_official or scope.is_admin or scope.roles):
         return None
     job = ExportJob.objects.create(user=user, kind="lines", params={"year": year, "province": province})
     transaction.on_commit(lambda: run_export.delay(job.pk))

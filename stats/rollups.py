@@ -124,7 +124,9 @@ class Grouping:
             cursor.execute(f"LOCK TABLE {self.table} IN EXCLUSIVE MODE")
             cursor.execute(f"DELETE FROM {self.table}")
             cursor.execute(f"INSERT INTO {self.table} ({columns}) SELECT * FROM {scratch}")
-            return cursor.rowcount
+            written = cursor.rowcount
+            cursor.execute(f"DROP TABLE {scratch}")  # now, not at the commit: a caller's transaction may rebuild twice
+            return written
 
 
 def _year(path):

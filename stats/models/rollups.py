@@ -45,20 +45,28 @@ class Quantities(models.Model):
         return f"{type(self).__name__} {self.pk}"
 
 
-class WasteMonth(Quantities):
-    """Province (of the generator site, copied on the manifest) × year × month × waste code × actual treatment
-    method × physical state. `manifests` counts distinct manifests in the row: it does not add up across codes
-    (ManifestMonth does)."""
+class WasteFigures(Quantities):
+    """The keys and figures WasteMonth and WasteYear share."""
 
     province = models.ForeignKey("gis.Province", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
     year = models.PositiveSmallIntegerField()
-    month = models.PositiveSmallIntegerField()
     waste_code = models.ForeignKey("catalog.WasteCode", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
     method = models.ForeignKey(
         "catalog.TreatmentMethod", on_delete=models.DO_NOTHING, db_constraint=False, null=True, related_name="+"
     )
     physical_state = models.CharField(max_length=10)
     lines = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+
+class WasteMonth(WasteFigures):
+    """Province (of the generator site, copied on the manifest) × year × month × waste code × actual treatment
+    method × physical state. `manifests` counts distinct manifests in the row: it does not add up across codes
+    (ManifestMonth does)."""
+
+    month = models.PositiveSmallIntegerField()
 
     class Meta:
         verbose_name = _("waste per province and month")
@@ -77,17 +85,8 @@ class WasteMonth(Quantities):
         indexes = [models.Index(fields=["year", "province"], name="wastemonth_year_province")]
 
 
-class WasteYear(Quantities):
+class WasteYear(WasteFigures):
     """WasteMonth without the month: what the dashboards' breakdowns of a year read (a twelfth of the rows)."""
-
-    province = models.ForeignKey("gis.Province", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
-    year = models.PositiveSmallIntegerField()
-    waste_code = models.ForeignKey("catalog.WasteCode", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
-    method = models.ForeignKey(
-        "catalog.TreatmentMethod", on_delete=models.DO_NOTHING, db_constraint=False, null=True, related_name="+"
-    )
-    physical_state = models.CharField(max_length=10)
-    lines = models.PositiveIntegerField(default=0)
 
     class Meta:
         verbose_name = _("waste per province and year")
@@ -157,21 +156,29 @@ class GeneratorCode(Quantities):
         indexes = [models.Index(fields=["generator", "year"], name="generatorcode_generator")]
 
 
-class FacilityYear(models.Model):
+class FacilityFigures(models.Model):
+    """What a facility received under a permit in a year of receipt, and what of it is treated."""
+
+    year = models.PositiveSmallIntegerField()
+    permit = models.ForeignKey("accounts.Permit", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    received_kg = models.DecimalField(_("received (kg)"), **KG)
+    treated_kg = models.DecimalField(_("treated (kg)"), **KG)
+    manifests = models.PositiveIntegerField(_("manifests"), default=0)
+
+    class Meta:
+        abstract = True
+
+
+class FacilityYear(FacilityFigures):
     """Per treatment permit (facility site), year of receipt and actual treatment method (empty while untreated):
     received, treated, manifests. A permit's year is the sum of its rows; the licensed capacity is the permit's."""
 
-    year = models.PositiveSmallIntegerField()
     facility = models.ForeignKey("accounts.Organisation", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
     site = models.ForeignKey("accounts.Site", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
-    permit = models.ForeignKey("accounts.Permit", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
     province = models.ForeignKey("gis.Province", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
     method = models.ForeignKey(
         "catalog.TreatmentMethod", on_delete=models.DO_NOTHING, db_constraint=False, null=True, related_name="+"
     )
-    received_kg = models.DecimalField(_("received (kg)"), **KG)
-    treated_kg = models.DecimalField(_("treated (kg)"), **KG)
-    manifests = models.PositiveIntegerField(_("manifests"), default=0)
 
     class Meta:
         verbose_name = _("waste per facility and year")
@@ -185,16 +192,11 @@ class FacilityYear(models.Model):
         return f"{self.permit_id}/{self.year}"
 
 
-class FacilityIntake(models.Model):
+class FacilityIntake(FacilityFigures):
     """Per treatment permit, year of receipt, generator and the generator site's province."""
 
-    year = models.PositiveSmallIntegerField()
-    permit = models.ForeignKey("accounts.Permit", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
     generator = models.ForeignKey("accounts.Organisation", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
     province = models.ForeignKey("gis.Province", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
-    received_kg = models.DecimalField(_("received (kg)"), **KG)
-    treated_kg = models.DecimalField(_("treated (kg)"), **KG)
-    manifests = models.PositiveIntegerField(_("manifests"), default=0)
 
     class Meta:
         verbose_name = _("facility intake per generator")

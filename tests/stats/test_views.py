@@ -138,6 +138,7 @@ def test_a_year_of_lines_is_exported_by_a_job_with_progress_and_a_private_downlo
     job = ExportJob.objects.get()
     assert response.url == reverse("stats:job", args=[job.pk])
     assert job.state == ExportJob.State.DONE and job.total == 2 and job.percent == 100
+    assert "lines-" not in job.file.name  # stored under an unguessable name, downloaded under a readable one
     page = client.get(response.url)
     assert reverse("stats:job_download", args=[job.pk]) in page.content.decode()
     download = client.get(reverse("stats:job_download", args=[job.pk]))
