@@ -5,13 +5,16 @@ Reads the access policy (accounts.policy) for every query and the statistics onl
 
 import gzip
 import hashlib
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from json.encoder import encode_basestring
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Exists, OuterRef, Q
+from django.db import connection, transaction
+from django.db.models import CharField, Q
+from django.db.models.functions import Cast
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
@@ -27,6 +30,8 @@ PERMIT_STATUSES = ("valid", "expired", "none")
 DIRECTIONS = queries.DIRECTIONS
 MAX_CODE = 32767
 LEGEND_CLASSES = 5
+# The largest flows drawn and listed one by one (national data holds thousands of province–facility pairs).
+MAX_FLOWS = 200
 # Marker placeholder in URLs handed to the browser, replaced there by an id.
 ID_PLACEHOLDER = 999999999
 # Fastest level: 50,000 sites (~10 MB of JSON) compress to ~0.7 MB either way.
@@ -95,14 +100,25 @@ def _permit_model():
     return _site_model()._meta.get_field("permits").related_model
 
 
-def map_sites(user, filters, today=None):
-    """The active, positioned sites the map shows the user, with what the popups need (a values queryset).
+def permit_sites(today=None):
+    """(ids of sites with a permit in force today, ids of sites with any permit): a few hundred rows nationally,
+    read apart so that the sites query stays a plain join (an EXISTS per site makes PostgreSQL's planner cost it
+    high enough to JIT-compile it, which alone took most of a second)."""
+    Permit = _permit_model()
+    today = today or timezone.localdate()
+    valid = set(Permit.objects.filter(valid_from__lte=today, valid_until__gte=today).values_list("site_id", flat=True))
+    return valid, set(Permit.objects.values_list("site_id", flat=True))
+
+
+def map_sites(user, filters, permits):
+    """The active, positioned sites the map shows the user, with what the popups need (a values_list queryset of
+    SITE_COLUMNS); `permits` is permit_sites().
 
     Officials: the sites of their jurisdiction; enterprises: their own sites and every treatment facility;
     administrators and central officials: all.
     """
-    Site, Permit = _site_model(), _permit_model()
-    today = today or timezone.localdate()
+    Site = _site_model()
+    valid, any_permit = permits
     scope = policy.scope_for(user)
     visible = policy.site_q(user)
     if scope.roles and not scope.sees_everything:
@@ -122,32 +138,44 @@ def map_sites(user, filters, today=None):
                 ).values("pk")
             )
         )
-    valid = Permit.objects.filter(site=OuterRef("pk"), valid_from__lte=today, valid_until__gte=today)
-    any_permit = Permit.objects.filter(site=OuterRef("pk"))
-    sites = sites.annotate(permit_valid=Exists(valid), permit_any=Exists(any_permit))
     if filters.permit == "valid":
-        sites = sites.filter(permit_valid=True)
+        sites = sites.filter(pk__in=valid)
     elif filters.permit == "expired":
-        sites = sites.filter(permit_any=True, permit_valid=False)
+        sites = sites.filter(pk__in=any_permit - valid)
     elif filters.permit == "none":
-        sites = sites.filter(permit_any=False)
-    return sites.filter(latitude__isnull=False, longitude__isnull=False).order_by().values_list(*SITE_COLUMNS)
+        sites = sites.exclude(pk__in=any_permit)
+    # Coordinates as text: they are written out as they are, and text converts faster than Decimal.
+    return (
+        sites.filter(latitude__isnull=False, longitude__isnull=False)
+        .annotate(lat_text=Cast("latitude", CharField()), lng_text=Cast("longitude", CharField()))
+        .order_by()
+        .values_list(*SITE_COLUMNS)
+    )
+
+
+@contextmanager
+def _without_jit():
+    """PostgreSQL's JIT compiles a query its planner thinks costly; on these reads (a scan of the sites, the
+    waste-code lookup) compiling took longer than running. Off for the transaction, on PostgreSQL only."""
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL jit = off")
+        yield
 
 
 # The columns map_sites gives, in this order.
 SITE_COLUMNS = (
     "pk",
     "name",
-    "latitude",
-    "longitude",
+    "lat_text",
+    "lng_text",
     "province_id",
     "organisation_id",
     "organisation__name",
     "organisation__is_generator",
     "organisation__is_transporter",
     "organisation__is_facility",
-    "permit_valid",
-    "permit_any",
 )
 # One feature of the sites GeoJSON. Written as text, not through dicts and json.dumps: three times faster at
 # 50,000 sites. Names go through the json module's own string encoder; the rest are numbers and fixed words.
@@ -163,25 +191,21 @@ def sites_geojson(user, filters):
     whether the user may open the organisation's page. Organisation names are listed once, in `organisations`."""
     scope = policy.scope_for(user)
     organisations, features = {}, []
-    for pk, name, lat, lng, province, org_id, org_name, is_g, is_t, is_f, valid, any_permit in map_sites(
-        user, filters
-    ).iterator(chunk_size=10000):
+    permits = valid_permits, any_permits = permit_sites()
+    with _without_jit():
+        rows = list(map_sites(user, filters, permits))
+    for pk, name, lat, lng, province, org_id, org_name, is_g, is_t, is_f in rows:
         organisations.setdefault(org_id, org_name)
         # The popup links to the organisation's page only when the policy lets the user open it.
         linked = scope.sees_everything or org_id in scope.roles or (scope.province_id is not None and province == scope.province_id)
         kinds = ("g" if is_g else "") + ("t" if is_t else "") + ("f" if is_f else "")
-        permit = "valid" if valid else ("expired" if any_permit else "none")
+        permit = "valid" if pk in valid_permits else ("expired" if pk in any_permits else "none")
         features.append(
             FEATURE
-            % (pk, _number(lng), _number(lat), encode_basestring(name), org_id, kinds, province, permit, "true" if linked else "false")
+            % (pk, lng, lat, encode_basestring(name), org_id, kinds, province, permit, "true" if linked else "false")
         )
     names = ",".join(f'"{org_id}":{encode_basestring(name)}' for org_id, name in organisations.items())
     return f'{{"type":"FeatureCollection","features":[{",".join(features)}],"organisations":{{{names}}}}}'.encode()
-
-
-def _number(value):
-    """A coordinate as a JSON number (Decimal with 6 places from the database; float on SQLite)."""
-    return format(value, "f") if isinstance(value, Decimal) else repr(float(value))
 
 
 def cached_sites_geojson(user, filters):
@@ -297,7 +321,8 @@ def choropleth_data(user, filters):
 
 def flows_data(user, filters):
     """The rows of the table and the lines of the map, from stats.queries.flows (the same numbers)."""
-    rows = flows(user, filters)
+    every = flows(user, filters)
+    rows, rest = every[:MAX_FLOWS], every[MAX_FLOWS:]
     names = province_names()
     Site = _site_model()
     sites = {
@@ -328,7 +353,13 @@ def flows_data(user, filters):
                 }
             )
     maximum = max((kg for _p, _s, kg in rows), default=Decimal("0"))
-    return {"rows": table, "total": sum((kg for _p, _s, kg in rows), Decimal("0")), "map": {"lines": lines, "max": str(maximum)}}
+    return {
+        "rows": table,
+        # The smaller flows beyond MAX_FLOWS: counted and summed in one row of the table, not drawn.
+        "rest": {"count": len(rest), "kg": sum((kg for _p, _s, kg in rest), Decimal("0"))},
+        "total": sum((kg for _p, _s, kg in every), Decimal("0")),
+        "map": {"lines": lines, "max": str(maximum)},
+    }
 
 
 def years(today=None):

@@ -421,3 +421,15 @@ def test_the_site_form_has_the_location_picker(client, world):
     assert 'data-map="picker"' in body and "data-ward-search" in body
     assert 'name="latitude"' in body and 'name="longitude"' in body  # still typed by keyboard users
     assert_no_inline_script(body)
+
+
+def test_the_flows_list_the_largest_and_sum_the_rest(monkeypatch, shipped):
+    w = shipped
+    monkeypatch.setattr(data, "MAX_FLOWS", 1)
+    rows = [(1, w.omega_site.pk, Decimal("100")), (79, w.omega_site.pk, Decimal("30")), (1, w.zeta_site.pk, Decimal("5"))]
+    monkeypatch.setattr(data, "flows", lambda user, filters: rows)
+    page = data.flows_data(w.admin, data.StatsFilters(year=w.year))
+    assert [(r["province"], r["kg"]) for r in page["rows"]] == [(1, Decimal("100"))]
+    assert page["rest"] == {"count": 2, "kg": Decimal("35")}
+    assert page["total"] == Decimal("135")
+    assert len(page["map"]["lines"]) == 1
