@@ -138,7 +138,7 @@ def test_location_picker(browser, live_server, mapped, width):
     # Hà Nội's position with the province still Hồ Chí Minh: a warning.
     warning = page.locator("[data-picker-warning]")
     warning.wait_for(state="visible")
-    assert "outside the chosen province" in warning.inner_text()  # translated by the lead after merging
+    assert "nằm ngoài tỉnh/thành phố đã chọn" in warning.inner_text()  # "outside the chosen province"
     # Searching the ward sets the province (and the ward), and the warning goes.
     page.fill("[data-ward-search]", "Hoàn")
     page.locator("[data-ward-results] button", has_text="Phường Hoàn Kiếm").click()

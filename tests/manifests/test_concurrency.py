@@ -166,10 +166,9 @@ def test_manifest_numbers_under_concurrency_are_distinct_and_sequential(postgres
     w = chain
     count = 10
 
-    def create(i):
-        alice = User.objects.get(pk=w.alice.pk)
-        return services.create_draft(
-            alice,
+    drafts = [
+        services.create_draft(
+            w.alice,
             generator_site=w.alpha_hn,
             facility_site=w.omega_site,
             permit=w.permit,
@@ -177,8 +176,14 @@ def test_manifest_numbers_under_concurrency_are_distinct_and_sequential(postgres
             planned_pickup_date=timezone.localdate(),
             lines=[w.line(quantity=f"{10 + i}.00")],
         )
+        for i in range(count)
+    ]
 
-    results = run_at_once(count, create)
+    def seal(i):
+        # The official number is taken when a draft is sealed (or signed), in that transaction.
+        return services.seal(User.objects.get(pk=w.alice.pk), Manifest.objects.get(pk=drafts[i].pk))
+
+    results = run_at_once(count, seal)
     assert all(isinstance(r, Manifest) for r in results), results
     numbers = sorted(r.number for r in results)
     year = timezone.localdate().year
