@@ -5,19 +5,27 @@ from datetime import date
 from decimal import Decimal
 
 from django import template
-from django.utils.formats import date_format, number_format
+from django.utils.formats import date_format, get_format
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 register = template.Library()
 
 
+def _grouped(value, decimals, thousands, point):
+    """Python's own grouping with the language's separators (Django's number_format is ~20× slower, and a
+    national page formats a few thousand cells)."""
+    text = f"{Decimal(value):,.{decimals}f}"
+    return text.replace(",", "\0").replace(".", point).replace("\0", thousands)
+
+
 @register.filter
 def quantity(value, decimals=0):
-    """A quantity or count grouped by thousands in the active language; empty for None."""
+    """A quantity or count grouped by thousands in the active language ("1.234.567" in Vietnamese); empty for
+    None."""
     if value is None or value == "":
         return ""
-    return number_format(Decimal(value), decimal_pos=int(decimals), use_l10n=True, force_grouping=True)
+    return _grouped(value, int(decimals), get_format("THOUSAND_SEPARATOR"), get_format("DECIMAL_SEPARATOR"))
 
 
 @register.filter
