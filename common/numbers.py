@@ -171,6 +171,14 @@ def _places(value, max_places):
     return value, max(0, -exponent) if isinstance(exponent, int) else 0
 
 
+def grouped(value, places):
+    """`value` with `places` decimals, grouped by thousands with the active language's separators. Python's own
+    grouping: Django's number_format costs about 20 times more, and a list or a dashboard prints thousands."""
+    text = f"{Decimal(value):,.{places}f}"
+    point, thousands = formats.get_format("DECIMAL_SEPARATOR"), formats.get_format("THOUSAND_SEPARATOR")
+    return text.replace(",", "\0").replace(".", point).replace("\0", thousands)
+
+
 def format_number(value, max_places=KG_PLACES):
     """`value` in the active language's format with thousands grouping: "1.234,5" (vi), "1,234.5" (en).
 
@@ -178,7 +186,7 @@ def format_number(value, max_places=KG_PLACES):
     if value is None or value == "":
         return None
     value, places = _places(value, max_places)
-    return formats.number_format(value, decimal_pos=places, use_l10n=True, force_grouping=True)
+    return grouped(value, places)
 
 
 def format_kg(value):

@@ -2,21 +2,15 @@
 comma, through Django's localisation of the active language)."""
 
 from datetime import date
-from decimal import Decimal
 
 from django import template
-from django.utils.formats import date_format, get_format
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
+from common.numbers import grouped
+
 register = template.Library()
-
-
-def _grouped(value, decimals, thousands, point):
-    """Python's own grouping with the language's separators (Django's number_format is ~20× slower, and a
-    national page formats a few thousand cells)."""
-    text = f"{Decimal(value):,.{decimals}f}"
-    return text.replace(",", "\0").replace(".", point).replace("\0", thousands)
 
 
 @register.filter
@@ -25,7 +19,7 @@ def quantity(value, decimals=0):
     None."""
     if value is None or value == "":
         return ""
-    return _grouped(value, int(decimals), get_format("THOUSAND_SEPARATOR"), get_format("DECIMAL_SEPARATOR"))
+    return grouped(value, int(decimals))
 
 
 @register.filter
