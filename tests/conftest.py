@@ -12,6 +12,17 @@ def _fast_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
+def _celery_may_join():
+    """Celery's "inside a task, do not wait for a result" flag is one global, set and restored around each eager
+    task: eager tasks run by transitions in several threads at once (tests/manifests/test_concurrency.py) can leave
+    it set, and a later test that waits for a real worker's result would then be refused. Each test starts clear."""
+    from celery._state import _set_task_join_will_block
+
+    _set_task_join_will_block(False)
+    yield
+
+
+@pytest.fixture(autouse=True)
 def _eager_celery(settings):
     # Tasks run in-process in tests, even when REDIS_URL is set (CI); tests/test_worker.py turns this off
     # to have a real worker run them.
