@@ -348,6 +348,9 @@ HWMS_AUDIT_RETIRED_KEYS = dict(item.partition("=")[::2] for item in env_list("HW
 # Required for the checkpoints in production: a directory on another machine or volume than the database's.
 HWMS_AUDIT_CHECKPOINT_DIR = env_str("HWMS_AUDIT_CHECKPOINT_DIR", str(BASE_DIR / "tmp" / "audit-checkpoints") if DEBUG and not TESTING else "")
 HWMS_AUDIT_CHECKPOINT_EMAILS = env_list("HWMS_AUDIT_CHECKPOINT_EMAILS")  # besides the central officials
+# The database role the application runs as in production (not the tables' owner, who can disable triggers):
+# migrations take UPDATE/DELETE/TRUNCATE on the audit tables away from it.
+HWMS_DB_APP_ROLE = env_str("HWMS_DB_APP_ROLE", "hwms_app")
 CELERY_BEAT_SCHEDULE["audit-checkpoint"] = {
     "task": "accounts.tasks.write_audit_checkpoint",
     "schedule": crontab(minute=45, hour=0),
