@@ -305,7 +305,7 @@ def read_checkpoint(path):
         )
     except UnknownKey as exc:
         return None, f"checkpoint {path.name}: signed with an unknown key id {exc.args[0]!r}"
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
         signature_ok = False
     if not signature_ok:
         return None, f"checkpoint {path.name}: unreadable or its signature does not match (forged or damaged)"
