@@ -6,8 +6,10 @@ WORKDIR /app
 COPY requirements.txt .
 RUN pip install --no-cache-dir -r requirements.txt
 COPY . .
-# collectstatic needs settings that import; a throwaway key is enough at build time.
-RUN SECRET_KEY=build-only-not-secret-000000000000000000 python manage.py collectstatic --noinput
+# collectstatic needs settings that import; throwaway values are enough at build time.
+RUN SECRET_KEY=build-only-not-secret-000000000000000000 HWMS_AUDIT_KEY=build-only-not-secret-000000000000000000 \
+    SITE_URL=https://build.invalid EMAIL_BACKEND=django.core.mail.backends.dummy.EmailBackend \
+    python manage.py collectstatic --noinput
 RUN useradd --system --home /app hwms && chown -R hwms /app
 USER hwms
 EXPOSE 8000

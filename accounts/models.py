@@ -300,8 +300,9 @@ class AuditEvent(models.Model):
     """Append-only, hash-chained record of every state change (accounts.audit writes it).
 
     One chain per subject ("manifest:42", "organisation:7"): each event stores the hash of the previous
-    event of its chain, and its own hash covers its content and that previous hash, so editing or deleting
-    history breaks the chain (manage.py verify_audit_chain). On PostgreSQL a trigger refuses UPDATE/DELETE.
+    event of its chain, and its own hash (HMAC-SHA256 under a key kept outside the database) covers its content
+    and that previous hash, so editing or deleting history breaks the chain (manage.py verify_audit_chain). On
+    PostgreSQL triggers refuse UPDATE, DELETE and TRUNCATE.
     """
 
     chain = models.CharField(_("chain"), max_length=60)
@@ -323,6 +324,9 @@ class AuditEvent(models.Model):
     data = models.JSONField(_("content"), default=dict, blank=True)
     prev_hash = models.CharField(_("previous hash"), max_length=64, blank=True)
     hash = models.CharField(_("hash"), max_length=64, unique=True)
+    # Which key (settings.HWMS_AUDIT_KEY_ID) the HMAC was computed with; "" for the unkeyed SHA-256 events written
+    # before keys were introduced, accepted only as a prefix vouched for by a keyed event or a checkpoint.
+    key_id = models.CharField(_("key id"), max_length=16, blank=True, default="")
 
     class Meta:
         ordering = ["chain", "seq"]

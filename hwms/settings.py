@@ -332,6 +332,30 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# Audit log (accounts/audit.py, README "What the audit log protects"): event hashes are HMAC-SHA256 under a key
+# kept outside the database; a daily signed checkpoint of every chain head is written outside the database too
+# and e-mailed to the central officials. Rotation: give the new key a new id and keep the old one, as "id=key", in
+# HWMS_AUDIT_RETIRED_KEYS (comma-separated) so that older events and checkpoints still verify.
+_DEV_AUDIT_KEY = "dev-only-audit-key-do-not-use-in-production"
+HWMS_AUDIT_KEY = env_str("HWMS_AUDIT_KEY", _DEV_AUDIT_KEY if (DEBUG or TESTING) else "")
+if not HWMS_AUDIT_KEY or (not (DEBUG or TESTING) and (HWMS_AUDIT_KEY == _DEV_AUDIT_KEY or len(HWMS_AUDIT_KEY) < 32)):
+    raise ImproperlyConfigured(
+        "HWMS_AUDIT_KEY must be set to a random string of at least 32 characters when DEBUG is off "
+        "(kept outside the database: it keys the audit log's hashes)."
+    )
+HWMS_AUDIT_KEY_ID = env_str("HWMS_AUDIT_KEY_ID", "k1")
+HWMS_AUDIT_RETIRED_KEYS = dict(item.partition("=")[::2] for item in env_list("HWMS_AUDIT_RETIRED_KEYS"))
+# Required for the checkpoints in production: a directory on another machine or volume than the database's.
+HWMS_AUDIT_CHECKPOINT_DIR = env_str("HWMS_AUDIT_CHECKPOINT_DIR", str(BASE_DIR / "tmp" / "audit-checkpoints") if DEBUG and not TESTING else "")
+HWMS_AUDIT_CHECKPOINT_EMAILS = env_list("HWMS_AUDIT_CHECKPOINT_EMAILS")  # besides the central officials
+# The database role the application runs as in production (not the tables' owner, who can disable triggers):
+# migrations take UPDATE/DELETE/TRUNCATE on the audit tables away from it.
+HWMS_DB_APP_ROLE = env_str("HWMS_DB_APP_ROLE", "hwms_app")
+CELERY_BEAT_SCHEDULE["audit-checkpoint"] = {
+    "task": "accounts.tasks.write_audit_checkpoint",
+    "schedule": crontab(minute=45, hour=0),
+}
+
 # Forms: Django's widget templates, the common ones (inputs, selects, options, labels) built in Python: the same
 # HTML at a fraction of the CPU (common/forms.py).
 FORM_RENDERER = "common.forms.PortalFormRenderer"

@@ -5,6 +5,33 @@ from accounts.models import Membership
 from . import factories
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _flush_past_the_audit_truncate_trigger():
+    """On PostgreSQL a trigger refuses TRUNCATE of the audit tables (accounts migration 0005), and Django empties the
+    database after each transactional test with one TRUNCATE of every table. The test database's owner (the user
+    the tests connect as) switches that trigger off for the flush only, inside its transaction (PostgreSQL's DDL is
+    transactional: the trigger is never left off). The trigger itself has no way around it for anyone: the
+    application's role does not own the tables and cannot do this (tests/accounts/test_audit_database_roles.py)."""
+    from django.db.backends.postgresql.operations import DatabaseOperations
+
+    original = DatabaseOperations.sql_flush
+
+    def sql_flush(self, style, tables, **kwargs):
+        statements = original(self, style, tables, **kwargs)
+        audit = [table for table in ("accounts_auditevent", "accounts_audithead") if table in tables]
+        if not statements or not audit:
+            return statements
+        return [
+            *(f"ALTER TABLE {table} DISABLE TRIGGER {table}_no_truncate;" for table in audit),
+            *statements,
+            *(f"ALTER TABLE {table} ENABLE TRIGGER {table}_no_truncate;" for table in audit),
+        ]
+
+    DatabaseOperations.sql_flush = sql_flush
+    yield
+    DatabaseOperations.sql_flush = original
+
+
 @pytest.fixture(autouse=True)
 def _fast_hashing(settings):
     # MD5 hashing keeps user creation fast in tests; production keeps Django's default.

@@ -128,6 +128,7 @@ def test_production_settings_pass_the_deploy_checks_and_require_a_secret_key_a_s
     dropped = ("DEBUG", "HWMS_TESTING", "SECRET_KEY", "SITE_URL", "EMAIL_HOST", "EMAIL_BACKEND", "DATABASE_URL", "REDIS_URL", "DJANGO_ALLOW_ASYNC_UNSAFE")
     env = {k: v for k, v in os.environ.items() if k not in dropped}
     env["SQLITE_PATH"] = str(tmp_path / "db.sqlite3")
+    env["HWMS_AUDIT_KEY"] = "a-production-audit-key-of-40-characters!!"
     from django.conf import settings
 
     run = dict(env=env, capture_output=True, text=True, cwd=settings.BASE_DIR)
