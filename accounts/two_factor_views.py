@@ -32,10 +32,11 @@ def _with_next(view_name, next_url):
 
 def _locked_out(request):
     """Too many wrong codes (django-axes): signed out, and the login locked like after wrong passwords."""
-    from .views import _lockout_context
+    from .views import lockout_response
 
     logout(request)
-    return render(request, "registration/locked_out.html", _lockout_context() | {"second_factor": True}, status=429)
+    request.hwms_second_factor_step = True  # the page says "wrong codes" (django-axes calls lockout_response too)
+    return lockout_response(request)
 
 
 def _wait_message(throttled):
@@ -51,6 +52,7 @@ WRONG_CODE = gettext_lazy("This code is not right. Check that your phone's clock
 
 def _refuse_code(request, form):
     """A wrong code: recorded, counted for django-axes, shown on the form; the lockout page once locked."""
+    request.hwms_second_factor_step = True
     two_factor.record(request.user, "two_factor.failed", request)
     two_factor.count_failure(request, request.user)
     form.add_error("code", WRONG_CODE)

@@ -66,7 +66,8 @@ class PortalLogoutView(LogoutView):
 
 def lockout_response(request, original_response=None, credentials=None):
     """django-axes calls this when a username/address pair is locked out (AXES_LOCKOUT_CALLABLE)."""
-    return render(request, "registration/locked_out.html", _lockout_context(), status=429)
+    context = _lockout_context() | {"second_factor": getattr(request, "hwms_second_factor_step", False)}
+    return render(request, "registration/locked_out.html", context, status=429)
 
 
 @login_required
