@@ -82,13 +82,14 @@ class SessionSecurityMiddleware(MiddlewareMixin):
             session[STARTED_SESSION_KEY] = now
         if now - session.get(SEEN_SESSION_KEY, 0) >= SEEN_RESOLUTION_SECONDS:
             session[SEEN_SESSION_KEY] = now
+        if not two_factor.must_verify(request):
+            return None
         match = request.resolver_match
         if match is not None and match.view_name in SECOND_FACTOR_VIEWS:
+            request.second_factor_pending = True  # base.html shows no menu: nothing else opens yet
             return None
-        if two_factor.must_verify(request):
-            url = resolve_url("accounts:two_factor") + "?" + urlencode({"next": request.get_full_path()})
-            return _redirect(request, url)
-        return None
+        url = resolve_url("accounts:two_factor") + "?" + urlencode({"next": request.get_full_path()})
+        return _redirect(request, url)
 
     def process_exception(self, request, exception):
         # A view refused the object (outside the user's scope: 404) or the action (403): recorded once, in

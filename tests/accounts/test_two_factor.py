@@ -80,6 +80,9 @@ def test_an_official_or_administrator_with_the_password_only_reaches_no_page(cli
     # An htmx request is sent there as a whole page.
     response = client.get("/sites/", headers={"HX-Request": "true"})
     assert response.status_code == 204 and response["HX-Redirect"].startswith(TWO_FACTOR)
+    # The step's own page shows no menu (nothing else opens yet); the log-out button stays.
+    step = client.get(SETUP).content.decode()
+    assert 'class="nav-wide"' not in step and 'action="/logout/"' in step
     # Without an authenticator, the second step is the enrolment.
     assert client.get(TWO_FACTOR + "?next=/admin/").url == SETUP + "?next=%2Fadmin%2F"
     assert client.post("/sites/").status_code == 302
@@ -102,7 +105,8 @@ def test_enrolment_then_sign_in_with_the_app(client, world):
     assert len(codes) == 10 and all(code in codes_page for code in codes)
     # Shown once.
     assert not any(code in client.get(confirmed.url).content.decode() for code in codes)
-    assert client.get("/sites/").status_code == 200
+    sites = client.get("/sites/")
+    assert sites.status_code == 200 and 'class="nav-wide"' in sites.content.decode()
     # The next sign-in asks for the code from the app.
     client.post(reverse("accounts:logout"))
     assert password_login(client, official).url.startswith(TWO_FACTOR)
