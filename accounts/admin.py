@@ -1,6 +1,10 @@
 from django.contrib import admin
+from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
+from django.urls import reverse
 from django.utils.html import format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -144,3 +148,14 @@ class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = ["action"]
     search_fields = ["chain"]
     list_select_related = ["actor", "organisation"]
+
+
+def portal_login(request, extra_context=None):
+    """The administration signs in through the portal's login page (password, then the second factor), never a
+    login form of its own; a signed-in user who is not an administrator is refused."""
+    if request.user.is_authenticated:
+        raise PermissionDenied(gettext("Only administrators may use the system administration."))
+    return redirect_to_login(request.GET.get(REDIRECT_FIELD_NAME) or reverse("admin:index"))
+
+
+admin.site.login = portal_login

@@ -92,3 +92,37 @@ class SiteForm(forms.ModelForm):
             self.fields[name].widget.attrs.update({"inputmode": "decimal", "step": "any"})
         self.fields["latitude"].help_text = _("Decimal degrees, e.g. 21.028511.")
         self.fields["longitude"].help_text = _("Decimal degrees, e.g. 105.804817.")
+
+
+CODE_HELP = _("The 6 digits shown by your authenticator app, or one of your recovery codes.")
+
+
+class SecondFactorForm(forms.Form):
+    """The code of the second factor: six digits from the authenticator app, or a recovery code."""
+
+    code = forms.CharField(
+        label=_("Code"),
+        max_length=20,
+        help_text=CODE_HELP,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "autofocus": True, "spellcheck": "false"}),
+    )
+
+
+class ConfirmAuthenticatorForm(forms.Form):
+    code = forms.CharField(
+        label=_("Code from the app"),
+        max_length=10,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "spellcheck": "false"}),
+    )
+
+
+class ReauthenticateForm(forms.Form):
+    """Password and a current code again, before recovery codes are replaced or two-factor sign-in turned off."""
+
+    password = forms.CharField(label=_("Password"), widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
+    code = forms.CharField(
+        label=_("Code"),
+        max_length=20,
+        help_text=CODE_HELP,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "spellcheck": "false"}),
+    )

@@ -1,14 +1,18 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import views
+from . import two_factor_views, views
 
 app_name = "accounts"
 
 urlpatterns = [
     path("login/", views.PortalLoginView.as_view(), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("logout/", views.PortalLogoutView.as_view(), name="logout"),
     path("account/", views.profile, name="profile"),
+    path("account/two-factor/", two_factor_views.second_factor, name="two_factor"),
+    path("account/two-factor/setup/", two_factor_views.setup, name="two_factor_setup"),
+    path("account/two-factor/recovery-codes/", two_factor_views.recovery_codes, name="two_factor_codes"),
+    path("account/two-factor/disable/", two_factor_views.disable, name="two_factor_disable"),
     path(
         "account/password/",
         auth_views.PasswordChangeView.as_view(success_url="/account/password/done/"),

@@ -1,16 +1,18 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.views import LoginView
+from django.contrib.auth.views import LoginView, LogoutView
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from . import policy, selectors, services
+from . import policy, selectors, services, two_factor
 from .audit import RequestContext
 from .forms import LoginForm, MemberCreateForm, MembershipForm, SiteForm
 
@@ -29,22 +31,56 @@ def _lockout_context():
 
 
 class PortalLoginView(LoginView):
+    """The password step. Officials, administrators and users who turned two-factor sign-in on go on to the
+    second step (accounts.two_factor_views.second_factor) before any other page opens."""
+
     authentication_form = LoginForm
     redirect_authenticated_user = True
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(**kwargs) | _lockout_context()
 
+    def form_valid(self, form):
+        user = form.get_user()
+        response = super().form_valid(form)
+        second_factor = two_factor.requires_two_factor(user) or two_factor.has_device(user)
+        two_factor.record(user, "login", self.request, {"second_factor": second_factor})
+        if not second_factor:
+            return response
+        self.request.session[two_factor.PENDING_SESSION_KEY] = True
+        return redirect(f"{reverse('accounts:two_factor')}?{urlencode({'next': self.get_success_url()})}")
+
+    def form_invalid(self, form):
+        username = form.data.get("username", "").strip()
+        if username and form.data.get("password"):
+            two_factor.record_failed_login(self.request, username)
+        return super().form_invalid(form)
+
+
+class PortalLogoutView(LogoutView):
+    def post(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            two_factor.record(request.user, "logout", request)
+        return super().post(request, *args, **kwargs)
+
 
 def lockout_response(request, original_response=None, credentials=None):
     """django-axes calls this when a username/address pair is locked out (AXES_LOCKOUT_CALLABLE)."""
-    return render(request, "registration/locked_out.html", _lockout_context(), status=429)
+    context = _lockout_context() | {"second_factor": getattr(request, "hwms_second_factor_step", False)}
+    return render(request, "registration/locked_out.html", context, status=429)
 
 
 @login_required
 def profile(request):
-    memberships = request.user.memberships.select_related("organisation").prefetch_related("sites")
-    return render(request, "accounts/profile.html", {"memberships": memberships})
+    user = request.user
+    memberships = user.memberships.select_related("organisation").prefetch_related("sites")
+    context = {
+        "memberships": memberships,
+        "two_factor_on": two_factor.has_device(user),
+        "two_factor_required": two_factor.requires_two_factor(user),
+        "recovery_codes_left": two_factor.remaining_recovery_codes(user),
+    }
+    return render(request, "accounts/profile.html", context)
 
 
 @login_required

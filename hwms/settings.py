@@ -93,6 +93,9 @@ INSTALLED_APPS = [
     "import_export",
     "leaflet",
     "hwms.apps.AxesConfig",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "gis",
     "catalog",
     "accounts",
@@ -109,6 +112,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Idle and absolute session limits, two-factor sign-in, audit of refusals and downloads (accounts.middleware).
+    "accounts.middleware.SessionSecurityMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # Last, as django-axes asks: it turns a lockout signal into the lockout page.
@@ -257,6 +262,12 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = not (DEBUG or TESTING)
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not (DEBUG or TESTING))
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 3600)
+# Sign in again after this many minutes without a request, and this many hours after signing in whatever happens.
+HWMS_SESSION_IDLE_MINUTES = env_int("HWMS_SESSION_IDLE_MINUTES", 30)
+HWMS_SESSION_MAX_HOURS = env_int("HWMS_SESSION_MAX_HOURS", 12)
+# Two-factor sign-in (django-otp): TOTP apps show the issuer; recovery codes per set; wrong codes back off 1, 2, 4… s.
+OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "HWMS")
+HWMS_RECOVERY_CODE_COUNT = 10
 X_FRAME_OPTIONS = "DENY"
 
 # Maps: the province layer ships with the project (gis/data/provinces.geojson) and is drawn without any tile

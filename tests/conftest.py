@@ -1,5 +1,7 @@
 import pytest
+from django.test import Client
 
+from accounts import two_factor
 from accounts.models import Membership
 
 from . import factories
@@ -36,6 +38,27 @@ def _flush_past_the_audit_truncate_trigger():
 def _fast_hashing(settings):
     # MD5 hashing keeps user creation fast in tests; production keeps Django's default.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+_FORCE_LOGIN = Client.force_login
+
+
+def sign_in_verified(client, user, backend=None):
+    """Sign `user` in on the test client as a fully verified user: the password step and, for officials,
+    administrators and users with an authenticator, the second factor passed with a real device of theirs
+    (created when missing). What every test that is not about signing in wants."""
+    _FORCE_LOGIN(client, user, backend)
+    if two_factor.requires_two_factor(user) or two_factor.has_device(user):
+        session = client.session
+        session[two_factor.DEVICE_ID_SESSION_KEY] = two_factor.give_authenticator(user).persistent_id
+        session.save()
+
+
+@pytest.fixture(autouse=True)
+def _force_login_signs_in_as_a_verified_user(monkeypatch):
+    """`client.force_login(user)` (and pytest-django's admin_client) signs in as a verified user: see
+    sign_in_verified. Tests of the sign-in itself go through the login page (tests/accounts/test_two_factor.py)."""
+    monkeypatch.setattr(Client, "force_login", sign_in_verified)
 
 
 @pytest.fixture(autouse=True)

@@ -38,6 +38,30 @@ def test_it_loads_every_role_and_a_manifest_per_step_once(reference_data, settin
     assert verify_chains()[1] is None
 
 
+def test_demo_officials_and_administrator_get_a_printed_second_factor(reference_data, settings, capsys):
+    from django_otp.plugins.otp_static.models import StaticToken
+
+    from accounts import two_factor
+
+    settings.DEBUG = True
+    call_command("load_demo_data")
+    first = capsys.readouterr().out
+    call_command("load_demo_data")
+    output = capsys.readouterr().out
+    for username in ["canbo_hanoi", "canbo_tw", "quantri"]:
+        user = User.objects.get(username=username)
+        device = two_factor.authenticator(user)
+        key = two_factor.secret(device)
+        # The key stays from one run to the next (an app set up once keeps working); recovery codes are new.
+        assert f"{username}: key {key}" in output and f"{username}: key {key}" in first
+        assert device.config_url in output
+        codes = set(StaticToken.objects.filter(device__user=user).values_list("token", flat=True))
+        assert len(codes) == settings.HWMS_RECOVERY_CODE_COUNT
+        printed = output.split(f"{username}: key {key}  recovery codes ")[1].split()[0:3]
+        assert {code.strip(",") for code in printed} <= codes
+    assert not two_factor.has_device(User.objects.get(username="dn_quantri"))
+
+
 def test_demo_sites_lie_in_the_commune_or_ward_of_their_industrial_park(reference_data, settings):
     settings.DEBUG = True
     call_command("load_demo_data", stdout=io.StringIO())

@@ -157,7 +157,9 @@ def test_admin_speaks_vietnamese_including_the_login_protection_pages(client, wo
 
 @pytest.mark.django_db
 def test_admin_login_lockout_screen_is_vietnamese(client, world, settings):
-    url = reverse("admin:login")
+    # The administration has no login form of its own: it sends to the portal's (password, then second factor).
+    assert client.get(reverse("admin:login") + "?next=/admin/").url == "/login/?next=/admin/"
+    url = reverse("accounts:login")
     for _ in range(settings.AXES_FAILURE_LIMIT):
         client.post(url, {"username": "admin", "password": "wrong"}, REMOTE_ADDR="10.0.0.9")
     wrong = client.post(url, {"username": "admin", "password": "wrong"}, REMOTE_ADDR="10.0.0.9")

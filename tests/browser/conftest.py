@@ -45,3 +45,27 @@ def browser_type_launch_args(browser_type_launch_args):
 def artifacts():
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+def log_in(page, live_server, username, password=None, expect=None):
+    """Sign in through the real pages: the password, then — for officials, administrators and users with an
+    authenticator — the second step, with the code an authenticator app would show (computed from the device's
+    key; an official without one is given one first, as if enrolled earlier). Waits for `expect` (a URL or a
+    pattern; by default the home page)."""
+    from accounts import two_factor
+    from accounts.models import User
+    from tests.factories import PASSWORD
+
+    user = User.objects.get(username=username)
+    device = two_factor.give_authenticator(user) if two_factor.requires_two_factor(user) else two_factor.authenticator(user)
+    page.goto(f"{live_server.url}/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password or PASSWORD)
+    # "main": the top bar also has submit buttons (language switch).
+    page.click("main button[type=submit]")
+    if device is not None:
+        page.wait_for_url(f"{live_server.url}/account/two-factor/**")
+        device.refresh_from_db()
+        page.fill("#id_code", two_factor.current_code(device))
+        page.click("main button[type=submit]")
+    page.wait_for_url(expect or f"{live_server.url}/")

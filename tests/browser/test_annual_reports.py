@@ -8,7 +8,7 @@ from tests.factories import PASSWORD
 from tests.stats.annual_data import line, local, manifest
 from tests.stats.conftest import annual  # noqa: F401
 
-from .test_foundation import log_in
+from .conftest import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

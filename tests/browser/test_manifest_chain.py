@@ -20,6 +20,8 @@ from accounts.models import AuditEvent
 from manifests.models import Manifest, Status
 from tests.factories import PASSWORD
 
+from .conftest import log_in as sign_in
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 DESKTOP = {"width": 1280, "height": 900}
@@ -28,13 +30,8 @@ HANOI = {"latitude": 21.03, "longitude": 105.85, "accuracy": 15}
 
 
 def log_in(page, live_server, username):
-    page.goto(f"{live_server.url}/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    # "main": the top bar also has submit buttons (language switch).
-    page.click("main button[type=submit]")
     # Home, or for a driver the list of pickups and deliveries.
-    page.wait_for_url(re.compile(re.escape(live_server.url) + r"/(manifests/driver/)?$"))
+    sign_in(page, live_server, username, expect=re.compile(re.escape(live_server.url) + r"/(manifests/driver/)?$"))
 
 
 def log_out(page, live_server):

@@ -10,8 +10,9 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from manifests.models import Manifest, Status
-from tests.factories import PASSWORD
 from tests.manifests.lifecycle import at_status
+
+from .conftest import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -46,11 +47,7 @@ def open_page(browser, live_server, username, width):
     page = context.new_page()
     errors = []
     page.on("pageerror", lambda error: errors.append(str(error)))
-    page.goto(f"{live_server.url}/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("main button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/")
+    log_in(page, live_server, username)
     return context, page, errors
 
 

@@ -12,6 +12,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
+from accounts import two_factor
 from accounts.models import Jurisdiction, Membership, Organisation, Permit, Site, User, Vehicle
 from catalog.models import PhysicalState, TreatmentMethod, WasteCode
 from gis.models import Province, Ward
@@ -133,6 +134,7 @@ class Command(BaseCommand):
             created = self._manifests()
             generator = Organisation.objects.get(tax_code=GENERATOR)
             codes = {username: services.set_handover_code(User.objects.get(username=username), generator, password) for username in HANDOVER}
+            second_factor = self._second_factor([username for username, *_ in OFFICIALS] + [ADMIN[0]])
         self.stdout.write(self.style.SUCCESS(f"Demo data ready. Every demo account's password: {password}"))
         width = max(len(username) for username, _ in logins)
         for username, role in logins:
@@ -141,6 +143,23 @@ class Command(BaseCommand):
             self.stdout.write(f"{created} demo manifests created, one at each step of the chain.")
         for username, code in codes.items():
             self.stdout.write(f"Handover confirmation code of {username} ({ORGANISATIONS[0][1]}, typed on the driver's phone): {code}")
+        self.stdout.write(
+            "Two-factor sign-in of the officials and the administrator: add the key to an authenticator app (or run "
+            "`oathtool --totp -b KEY`) and type its 6-digit code after the password, or type a recovery code (each "
+            "works once; new ones at each run)."
+        )
+        for username, (key, uri, recovery) in second_factor.items():
+            self.stdout.write(f"  {username}: key {key}  recovery codes {', '.join(recovery[:3])}\n    {uri}")
+
+    def _second_factor(self, usernames):
+        """An authenticator (kept from one run to the next) and new recovery codes for each official and the
+        administrator, who cannot sign in without them."""
+        result = {}
+        for username in usernames:
+            user = User.objects.get(username=username)
+            device = two_factor.give_authenticator(user)
+            result[username] = (two_factor.secret(device), device.config_url, two_factor.new_recovery_codes(user))
+        return result
 
     def _load(self, password):
         # update_or_create: a database loaded by an older version of this command gets today's addresses.
