@@ -37,8 +37,10 @@ class PortalLoginView(LoginView):
 
 
 def lockout_response(request, original_response=None, credentials=None):
-    """django-axes calls this when a username/address pair is locked out (AXES_LOCKOUT_CALLABLE)."""
-    return render(request, "registration/locked_out.html", _lockout_context(), status=429)
+    """django-axes calls this when a username/address pair, or an address (accounts.throttling), is locked out
+    (AXES_LOCKOUT_CALLABLE)."""
+    context = _lockout_context() | {"address_locked": getattr(request, "hwms_address_locked", False)}
+    return render(request, "registration/locked_out.html", context, status=429)
 
 
 @login_required

@@ -172,8 +172,11 @@ LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "accounts:login"
 
-# Login throttling (django-axes): lock a username from one address after repeated failures.
+# Login throttling (django-axes): lock a username from one address after repeated failures, and an address after
+# many failures across usernames (password spraying; accounts/throttling.py says why it is not a lockout parameter).
+AXES_HANDLER = "accounts.throttling.PortalAxesHandler"
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+HWMS_LOGIN_ADDRESS_FAILURE_LIMIT = env_int("HWMS_LOGIN_ADDRESS_FAILURE_LIMIT", 30)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_CALLABLE = "accounts.views.lockout_response"
