@@ -10,6 +10,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from common.integers import MAX_SMALL, bounded_int
+
 from . import policy, selectors, services
 from .audit import RequestContext
 from .forms import LoginForm, MemberCreateForm, MembershipForm, SiteForm
@@ -149,8 +151,8 @@ def site_list(request):
     sites = policy.visible_sites(request.user)
     province = request.GET.get("province", "")
     query = request.GET.get("q", "").strip()
-    if province.isdigit():
-        sites = sites.filter(province_id=int(province))
+    if (code := bounded_int(province, 1, MAX_SMALL)) is not None:
+        sites = sites.filter(province_id=code)
     if query:
         sites = sites.filter(Q(name__icontains=query) | Q(organisation__name__icontains=query))
     return render(

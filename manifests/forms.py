@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from catalog.codes import normalise_waste_code
 from catalog.models import PhysicalState, TreatmentMethod, WasteCode
+from common.integers import BoundedModelChoiceField
 from common.numbers import WholeNumberField
 
 from . import selectors
@@ -37,12 +38,12 @@ class PermitSelect(forms.Select):
         return option
 
 
-class SiteChoiceField(forms.ModelChoiceField):
+class SiteChoiceField(BoundedModelChoiceField):
     def label_from_instance(self, site):
         return f"{site.organisation.name} – {site.name}"
 
 
-class PermitChoiceField(forms.ModelChoiceField):
+class PermitChoiceField(BoundedModelChoiceField):
     def label_from_instance(self, permit):
         return _("%(number)s (%(site)s, valid until %(date)s)") % {
             "number": permit.number,
@@ -63,7 +64,7 @@ class ManifestForm(forms.Form):
         widget=PermitSelect,
         help_text=_("The environmental permit under which the facility receives this waste."),
     )
-    transporter = forms.ModelChoiceField(label=_("Transporter"), queryset=None, empty_label=_("Choose the transporter"))
+    transporter = BoundedModelChoiceField(label=_("Transporter"), queryset=None, empty_label=_("Choose the transporter"))
     planned_pickup_date = forms.DateField(label=_("Planned pickup date"), widget=DateInput)
     note = forms.CharField(label=_("Note"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
 
@@ -135,7 +136,7 @@ class LineForm(forms.Form):
     packaging_type = forms.ChoiceField(label=_("Packaging"), choices=[("", "—"), *Packaging.choices])
     packaging_count = WholeNumberField(label=_("Number of packages"), min_value=1, max_value=100000)
     quantity_kg = QuantityField(label=_("Quantity (kg)"), min_value=Decimal("0.01"))
-    planned_method = forms.ModelChoiceField(
+    planned_method = BoundedModelChoiceField(
         label=_("Planned treatment method"),
         queryset=TreatmentMethod.objects.order_by("order", "code"),
         required=False,
@@ -261,7 +262,7 @@ class FollowUpForm(PasswordSignatureForm):
     permit = PermitChoiceField(
         label=_("Its permit"), queryset=None, required=False, empty_label=_("Choose the permit"), widget=PermitSelect
     )
-    planned_method = forms.ModelChoiceField(
+    planned_method = BoundedModelChoiceField(
         label=_("Planned treatment method"), queryset=TreatmentMethod.objects.order_by("order", "code"), required=False
     )
     planned_method_note = forms.CharField(label=_("Planned method in words (when “Other”)"), max_length=255, required=False)
@@ -312,7 +313,7 @@ class RevisionForm(forms.Form):
                 names["treatment_method"] = self._add(
                     line,
                     "treatment_method",
-                    forms.ModelChoiceField(
+                    BoundedModelChoiceField(
                         label=_("New treatment method"), required=False, queryset=methods.distinct().order_by("order", "code"), empty_label=_("unchanged")
                     ),
                 )

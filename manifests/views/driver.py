@@ -173,6 +173,6 @@ def deliver(request, pk):
 urlpatterns = [
     path("driver/", driver_list, name="driver_list"),
     path("driver/find/", driver_find, name="driver_find"),
-    path("<int:pk>/pickup/", pickup, name="pickup"),
-    path("<int:pk>/deliver/", deliver, name="deliver"),
+    path("<id:pk>/pickup/", pickup, name="pickup"),
+    path("<id:pk>/deliver/", deliver, name="deliver"),
 ]
