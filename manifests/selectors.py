@@ -19,14 +19,13 @@ from common.numbers import format_number
 from common.pagination import keyset_page
 from gis.models import Province, Ward
 
-from . import access, rules
+from . import access, notifications, rules
 from .content import content_hash, manifest_content
 from .models import (
     AccessCount,
     Manifest,
     ManifestAccess,
     ManifestLine,
-    Notification,
     Packaging,
     Revision,
     Status,
@@ -482,7 +481,7 @@ def oversight_counts(user):
 
 
 def notifications_for(user):
-    return Notification.objects.filter(user=user).select_related("manifest").order_by("-created_at", "-id")
+    return notifications.for_user(user).select_related("manifest").order_by("-created_at", "-id")
 
 
 # --- home page ------------------------------------------------------------------------------------------

@@ -468,6 +468,9 @@ class Notification(models.Model):
         FOLLOW_UP = "follow_up", _("Rejected load returned or redirected")
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    # The organisation of which the user was told as a member; empty for an official (jurisdiction). The user sees
+    # the notice only while that membership lasts (manifests.notifications.visible_q).
+    organisation = models.ForeignKey("accounts.Organisation", on_delete=models.CASCADE, null=True, blank=True, related_name="+")
     manifest = models.ForeignKey(Manifest, on_delete=models.CASCADE, related_name="notifications")
     kind = models.CharField(max_length=30, choices=Kind.choices)
     created_at = models.DateTimeField(auto_now_add=True)
