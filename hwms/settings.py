@@ -308,6 +308,10 @@ HWMS_QUANTITY_TOLERANCE_PERCENT = env_decimal("HWMS_QUANTITY_TOLERANCE_PERCENT",
 HWMS_OVERDUE_DAYS = env_int("HWMS_OVERDUE_DAYS", 180)  # the old 6-month return rule [unverified]
 HWMS_SIGNATURE_CODE_MAX_ATTEMPTS = env_int("HWMS_SIGNATURE_CODE_MAX_ATTEMPTS", 5)
 HWMS_SIGNATURE_CODE_LOCK_MINUTES = env_int("HWMS_SIGNATURE_CODE_LOCK_MINUTES", 30)
+# Wrong handover codes typed from one driver's account, whoever they were for: fewer than a person's limit, so
+# that one account locks its own code entry before it can lock a person's code.
+HWMS_HANDOVER_ENTRY_MAX_ATTEMPTS = env_int("HWMS_HANDOVER_ENTRY_MAX_ATTEMPTS", 3)
+HWMS_HANDOVER_ENTRY_LOCK_MINUTES = env_int("HWMS_HANDOVER_ENTRY_LOCK_MINUTES", 30)
 HWMS_VERIFY_TOKEN_MAX_AGE_DAYS = env_int("HWMS_VERIFY_TOKEN_MAX_AGE_DAYS", 30)
 # The form and legal basis printed on the manifest copy (DOMAIN.md: Form 04 of Annex III of Circular 02/2022 is a
 # [secondary] source, so it is a setting): legal names, printed in Vietnamese whatever the reader's language.

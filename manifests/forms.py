@@ -287,6 +287,15 @@ class CancelForm(forms.Form):
     reason = forms.CharField(label=_("Reason for cancelling"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
 
 
+class RefuseForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason for refusing"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("For example: we never ordered this collection; the waste or the quantities are not ours."),
+    )
+
+
 # --- revisions -------------------------------------------------------------------------------------------
 
 

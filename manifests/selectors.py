@@ -420,6 +420,7 @@ LABELS = {
     "receive": _("Receive"),
     "treat": _("Record treatment"),
     "cancel": _("Cancel the manifest"),
+    "refuse": _("Refuse: we did not ask for this manifest"),
     "request_revision": _("Propose a revision"),
     "follow_up": _("Return or redirect the rejected waste"),
     "certificate": _("Completion certificate"),
@@ -427,7 +428,7 @@ LABELS = {
 }
 
 URL_NAMES = {"request_revision": "revision_create"}
-STYLES = {"follow_up": "primary", "sign": "primary", "pickup": "primary", "deliver": "primary", "receive": "primary", "treat": "primary", "cancel": "danger"}
+STYLES = {"follow_up": "primary", "sign": "primary", "pickup": "primary", "deliver": "primary", "receive": "primary", "treat": "primary", "cancel": "danger", "refuse": "danger"}
 
 
 def needs_follow_up(manifest):
@@ -487,6 +488,31 @@ def notifications_for(user):
 # --- home page ------------------------------------------------------------------------------------------
 
 
+# The home page lists at most this many manifests prepared in the user's organisation's name by others.
+PREPARED_FOR_YOU_SHOWN = 10
+
+
+def prepared_for_you(user):
+    """Manifests that another organisation prepared in the name of a generator the user works for, awaiting the
+    generator's signature: the home page warns of them (they can be signed or refused). From the access rows of
+    the user's scope (site limits included) in the sealed status, which one index serves."""
+    generators = [org.pk for org in policy.organisations_with(user, "generator", policy.FOLLOW_ROLES)]
+    if not generators:
+        return []
+    rows = (
+        scope_rows(user)
+        .filter(kind=ManifestAccess.Kind.ORGANISATION, ref__in=generators, status=Status.SEALED, manifest__generator_id__in=generators)
+        .exclude(manifest__prepared_by_id=F("manifest__generator_id"))
+        .order_by("-created_at", "-manifest_id")
+        .values_list("manifest_id", flat=True)[:PREPARED_FOR_YOU_SHOWN]
+    )
+    ids = list(dict.fromkeys(rows))
+    manifests = Manifest.objects.in_bulk(ids)
+    items = [manifests[pk] for pk in ids]
+    attach(items, Organisation, "prepared_by", "generator")
+    return items
+
+
 def home_summary(user):
     """The manifests block of the home page: counts per status in the user's scope and the user's entry points."""
     counts = scope_counts(user)
@@ -499,4 +525,5 @@ def home_summary(user):
         "can_create": can_create(user),
         "drives": bool(policy.organisations_with(user, "transporter", policy.TRANSPORT_ROLES)),
         "receives": bool(policy.organisations_with(user, "facility", policy.FOLLOW_ROLES)),
+        "prepared_for_you": prepared_for_you(user),
     }

@@ -26,6 +26,7 @@ from ..forms import (
     FollowUpForm,
     LineFormSet,
     ManifestForm,
+    RefuseForm,
     SignForm,
     line_initial,
     waste_code_suggestions,
@@ -287,6 +288,26 @@ def cancel(request, pk):
 
 @login_required
 @require_http_methods(["GET", "POST"])
+def refuse(request, pk):
+    """The generator refuses a manifest another organisation prepared in its name (before signing or pickup)."""
+    manifest = selectors.get_manifest_for_user(request.user, pk)
+    refused = guard(request, manifest, "refuse")
+    if refused:
+        return refused
+    form = RefuseForm(request.POST if request.method == "POST" else None)
+    done = submit_transition(
+        request,
+        form,
+        lambda data: services.refuse(request.user, manifest, data["reason"], context=request_context(request)),
+        lambda result: success(request, _("Manifest %(number)s is refused and cancelled.") % {"number": manifest.number}, detail_url(manifest)),
+    )
+    if done:
+        return done
+    return render(request, "manifests/refuse.html", {"manifest": manifest, "form": form})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
 def follow_up(request, pk):
     """The generator decides where a rejected load goes: a new manifest, linked to this one, signed now."""
     manifest = selectors.get_manifest_for_user(request.user, pk)
@@ -364,6 +385,7 @@ urlpatterns = [
     path("<id:pk>/sign/", sign, name="sign"),
     path("<id:pk>/seal/", seal, name="seal"),
     path("<id:pk>/cancel/", cancel, name="cancel"),
+    path("<id:pk>/refuse/", refuse, name="refuse"),
     path("<id:pk>/follow-up/", follow_up, name="follow_up"),
     path("organisations/<id:org_pk>/handover-code/", handover_code, name="handover_code"),
 ]
