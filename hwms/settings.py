@@ -102,6 +102,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy (django-csp, policy below) and Permissions-Policy on every response.
+    "csp.middleware.CSPMiddleware",
+    "hwms.middleware.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "hwms.middleware.PortalLocaleMiddleware",
@@ -269,6 +272,32 @@ MAP_TILE_URL = env_str("MAP_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{
 MAP_TILE_ATTRIBUTION = env_str(
     "MAP_TILE_ATTRIBUTION", '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
 )
+
+def _origin(url):
+    """The origin of a tile URL template for the CSP: https://{s}.tile.example.org/{z}/… → https://*.tile.example.org."""
+    scheme, _sep, rest = url.partition("://")
+    host = rest.split("/", 1)[0].replace("{s}", "*")
+    return f"{scheme}://{host}" if scheme in ("http", "https") and host else None
+
+
+# Content-Security-Policy (django-csp 4): no inline script, no third-party origin but the configured tile server.
+# Inline styles stay forbidden too: Leaflet and Chart.js style elements through the CSSOM (element.style), which
+# a CSP does not govern, and htmx's own indicator <style> is turned off (base.html) with its rules in hwms.css.
+_CSP_SELF, _CSP_NONE = "'self'", "'none'"
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [_CSP_SELF],
+        "script-src": [_CSP_SELF],
+        "style-src": [_CSP_SELF],
+        "img-src": [_CSP_SELF, "data:", *filter(None, [_origin(MAP_TILE_URL)])],
+        "font-src": [_CSP_SELF],
+        "connect-src": [_CSP_SELF],
+        "object-src": [_CSP_NONE],
+        "base-uri": [_CSP_SELF],
+        "form-action": [_CSP_SELF],
+        "frame-ancestors": [_CSP_NONE],
+    },
+}
 LEAFLET_CONFIG = {
     "DEFAULT_CENTER": (16.0, 106.0),
     "DEFAULT_ZOOM": 5,

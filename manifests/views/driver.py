@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts import policy
 from accounts.models import Membership
+from common.headers import permissions_policy
 from common.pagination import capped_count
 
 from .. import selectors, services
@@ -101,6 +102,7 @@ def _lines(manifest):
 
 
 @login_required
+@permissions_policy(geolocation="self")  # the phone's position is recorded at the gate
 @require_http_methods(["GET", "POST"])
 def pickup(request, pk):
     manifest = manifest_for_action(request.user, pk, "pickup")
@@ -139,6 +141,7 @@ def pickup(request, pk):
 
 
 @login_required
+@permissions_policy(geolocation="self")  # the phone's position is recorded at the gate
 @require_http_methods(["GET", "POST"])
 def deliver(request, pk):
     manifest = manifest_for_action(request.user, pk, "deliver")

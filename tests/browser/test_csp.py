@@ -1,0 +1,63 @@
+"""Finding 7 in a real browser: the key pages load under the Content-Security-Policy with no violation — the
+login page, the home page, a manifest with its map, the sites map and the dashboard with its charts."""
+
+import pytest
+
+from tests.browser.test_maps import PROVINCES, mapped  # noqa: F401 (fixture)
+from tests.factories import PASSWORD
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+WATCH_VIOLATIONS = """
+window.__cspViolations = [];
+document.addEventListener('securitypolicyviolation', function (e) {
+  window.__cspViolations.push(e.violatedDirective + ' ' + (e.blockedURI || 'inline') + ' ' + (e.sourceFile || '') + ':' + e.lineNumber);
+});
+"""
+
+
+def browse(browser, live_server, username):
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="vi-VN")
+    context.route("**/tile.openstreetmap.org/**", lambda route: route.abort())  # offline: no tiles, no matter
+    context.add_init_script(WATCH_VIOLATIONS)
+    page = context.new_page()
+    console = []
+    page.on("console", lambda message: console.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: console.append(str(error)))
+    page.goto(f"{live_server.url}/login/")
+    assert page.evaluate("window.__cspViolations") == []
+    page.fill("#id_username", username)
+    page.fill("#id_password", PASSWORD)
+    page.click("main button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/")
+    return context, page, console
+
+
+def no_violation(page, console):
+    violations = page.evaluate("window.__cspViolations")
+    csp_errors = [text for text in console if "Content Security Policy" in text or "Content-Security-Policy" in text]
+    assert violations == [] and csp_errors == [], (page.url, violations, csp_errors)
+
+
+def test_home_and_a_manifest_with_its_map(browser, live_server, mapped):  # noqa: F811
+    context, page, console = browse(browser, live_server, "alice")
+    no_violation(page, console)
+    page.goto(f"{live_server.url}/manifests/{mapped.delivered.pk}/")
+    page.wait_for_function(f"document.querySelectorAll('[data-map=manifest] {PROVINCES}').length === 34")
+    page.wait_for_selector("[data-map=manifest] .leaflet-marker-icon")
+    no_violation(page, console)
+    assert not [text for text in console if "tile.openstreetmap" not in text and "ERR_FAILED" not in text]
+    context.close()
+
+
+def test_the_sites_map_and_the_dashboard_with_charts(browser, live_server, mapped):  # noqa: F811
+    context, page, console = browse(browser, live_server, "central")
+    page.goto(f"{live_server.url}/gis/maps/sites/")
+    page.wait_for_function(f"document.querySelectorAll('[data-map=sites] {PROVINCES}').length === 34")
+    page.wait_for_selector("[data-map=sites] .leaflet-marker-icon")
+    no_violation(page, console)
+    page.goto(f"{live_server.url}/stats/dashboard/")
+    page.wait_for_selector("canvas")
+    page.wait_for_function("window.Chart && Object.keys(Chart.instances).length > 0")  # the charts are drawn
+    no_violation(page, console)
+    context.close()
