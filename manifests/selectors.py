@@ -9,6 +9,7 @@ from django.db.models import Count, F, Q, Window
 from django.db.models.functions import RowNumber
 from django.http import Http404
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -244,6 +245,55 @@ def draft_choices(user):
     facility_sites = active_facility_sites() if has_generator else own_facility
     order = ("organisation__name", "name")
     return generator_sites.order_by(*order), facility_sites.order_by(*order)
+
+
+# --- counterparty search (the draft form's long lists) -----------------------------------------------------
+
+# Above this many choices a party field of the draft form lists only the chosen one and is searched instead.
+COUNTERPARTY_LIST_LIMIT = 50
+# At most this many matches per search; a search needs this many characters.
+COUNTERPARTY_RESULTS = 20
+COUNTERPARTY_MIN_CHARS = 2
+COUNTERPARTY_ROLES = ("generator_site", "facility_site", "transporter", "permit")
+
+
+def counterparty_choices(user, role, site=None):
+    """The choices the user's draft form would accept for one party field — the same querysets as the form's —
+    narrowed to what may be chosen today: facility sites with a permit in force, licensed transporters, active
+    generator sites; the permits in force of one facility site. None when the form offers the user no such
+    field (a generator does not pick a generator site among others: only its own)."""
+    if role not in COUNTERPARTY_ROLES or not can_create(user):
+        return None
+    generator_sites, facility_sites = draft_choices(user)
+    today = timezone.localdate()
+    if role == "generator_site":
+        return generator_sites
+    if role == "facility_site":
+        with_permit = valid_permits(facility_sites, today).values("site_id")
+        return facility_sites.filter(pk__in=with_permit)
+    if role == "transporter":
+        return active_transporters(user)
+    if site is None or not facility_sites.filter(pk=site).exists():
+        return None
+    return valid_permits(facility_sites.filter(pk=site), today)
+
+
+def counterparty_search(user, role, query, site=None):
+    """At most COUNTERPARTY_RESULTS (id, label) of the user's permitted choices matching the query (name, the
+    organisation's name or tax code; a permit's number); None when the user has no such field."""
+    choices = counterparty_choices(user, role, site)
+    if choices is None:
+        return None
+    query = " ".join((query or "").split())[:60]
+    if role == "permit":
+        matches = choices.filter(number__icontains=query) if query else choices
+    elif len(query) < COUNTERPARTY_MIN_CHARS:
+        return []
+    elif role == "transporter":
+        matches = choices.filter(Q(name__icontains=query) | Q(tax_code__startswith=query))
+    else:
+        matches = choices.filter(Q(name__icontains=query) | Q(organisation__name__icontains=query) | Q(organisation__tax_code__startswith=query))
+    return list(matches[:COUNTERPARTY_RESULTS])
 
 
 def valid_permits(facility_sites, on_date):
