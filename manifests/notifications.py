@@ -34,9 +34,6 @@ def _audience(manifest, kind, organisation_ids, officials=False):
         if site_id is not None:
             limits.setdefault(membership_id, set()).add(site_id)
     users = {}
-    if officials:
-        provinces = {manifest.province_id, manifest.facility_province_id}
-        users = dict.fromkeys(Jurisdiction.objects.filter(province_id__in=provinces, user__is_active=True).values_list("user_id", flat=True))
     # In the order the organisations were given: a member of two parties hears as a member of the first.
     order = {org_id: index for index, org_id in enumerate(organisation_ids)}
     for membership_id, (org_id, user_id) in sorted(members.items(), key=lambda item: order.get(item[1][0], len(order))):
@@ -46,6 +43,10 @@ def _audience(manifest, kind, organisation_ids, officials=False):
         if limited and site is not None and site not in limited:
             continue
         users.setdefault(user_id, org_id)
+    if officials:  # an official who is also a member of a party hears as that member
+        provinces = {manifest.province_id, manifest.facility_province_id}
+        for user_id in Jurisdiction.objects.filter(province_id__in=provinces, user__is_active=True).values_list("user_id", flat=True):
+            users.setdefault(user_id, None)
     return users
 
 
