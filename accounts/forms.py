@@ -3,6 +3,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.password_validation import validate_password
 from django.utils.translation import gettext_lazy as _
 
+from common.integers import MAX_SMALL, BoundedModelMultipleChoiceField, bounded_formfield, bounded_int
 from gis.models import Province, Ward
 
 from .models import Membership, Site, User
@@ -28,7 +29,7 @@ class MemberCreateForm(forms.Form):
         help_text=_("At least 8 characters; the user should change it after the first login."),
     )
     role = forms.ChoiceField(label=_("Role"), choices=Membership.Role.choices, initial=Membership.Role.MEMBER)
-    sites = forms.ModelMultipleChoiceField(
+    sites = BoundedModelMultipleChoiceField(
         label=_("Limited to sites"),
         queryset=Site.objects.none(),
         required=False,
@@ -60,6 +61,8 @@ class MemberCreateForm(forms.Form):
 
 
 class MembershipForm(forms.ModelForm):
+    formfield_callback = bounded_formfield
+
     class Meta:
         model = Membership
         fields = ["role", "sites"]
@@ -71,6 +74,8 @@ class MembershipForm(forms.ModelForm):
 
 
 class SiteForm(forms.ModelForm):
+    formfield_callback = bounded_formfield
+
     class Meta:
         model = Site
         fields = ["name", "address", "province", "ward", "latitude", "longitude", "legacy_code", "active"]
@@ -79,11 +84,7 @@ class SiteForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["province"].queryset = Province.objects.all()
         # Only the wards of the chosen province are offered (and accepted).
-        province_id = self.data.get(self.add_prefix("province")) or self.instance.province_id
-        try:
-            province_id = int(province_id) if province_id else None
-        except (TypeError, ValueError):
-            province_id = None
+        province_id = bounded_int(self.data.get(self.add_prefix("province")) or self.instance.province_id, 1, MAX_SMALL)
         self.fields["ward"].queryset = Ward.objects.filter(province_id=province_id) if province_id else Ward.objects.none()
         self.fields["ward"].error_messages["invalid_choice"] = _("This commune/ward is not in the selected province.")
         self.fields["ward"].widget.attrs["data-ward-select"] = "1"

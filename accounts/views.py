@@ -12,6 +12,8 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from common.integers import MAX_SMALL, bounded_int
+
 from . import policy, selectors, services, two_factor
 from .audit import RequestContext
 from .forms import LoginForm, MemberCreateForm, MembershipForm, SiteForm
@@ -65,8 +67,12 @@ class PortalLogoutView(LogoutView):
 
 
 def lockout_response(request, original_response=None, credentials=None):
-    """django-axes calls this when a username/address pair is locked out (AXES_LOCKOUT_CALLABLE)."""
-    context = _lockout_context() | {"second_factor": getattr(request, "hwms_second_factor_step", False)}
+    """django-axes calls this when a username/address pair, or an address (accounts.throttling), is locked out
+    (AXES_LOCKOUT_CALLABLE)."""
+    context = _lockout_context() | {
+        "second_factor": getattr(request, "hwms_second_factor_step", False),
+        "address_locked": getattr(request, "hwms_address_locked", False),
+    }
     return render(request, "registration/locked_out.html", context, status=429)
 
 
@@ -183,8 +189,8 @@ def site_list(request):
     sites = policy.visible_sites(request.user)
     province = request.GET.get("province", "")
     query = request.GET.get("q", "").strip()
-    if province.isdigit():
-        sites = sites.filter(province_id=int(province))
+    if (code := bounded_int(province, 1, MAX_SMALL)) is not None:
+        sites = sites.filter(province_id=code)
     if query:
         sites = sites.filter(Q(name__icontains=query) | Q(organisation__name__icontains=query))
     return render(

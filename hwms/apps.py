@@ -3,8 +3,11 @@ from importlib import import_module
 from axes.apps import AppConfig as AxesAppConfig
 from django.apps import apps
 from django.contrib.admin.apps import SimpleAdminConfig
+from django.urls import register_converter
 from django.utils.module_loading import module_has_submodule
 from django.utils.translation import gettext_lazy as _
+
+from common.integers import BoundedIntConverter
 
 
 class HwmsAdminConfig(SimpleAdminConfig):
@@ -16,6 +19,9 @@ class HwmsAdminConfig(SimpleAdminConfig):
 
     def ready(self):
         super().ready()
+        # `<id:…>` in every URL pattern: a bounded integer (common/integers.py), registered before any URL module
+        # is imported (the URL configuration is read after every app is ready).
+        register_converter(BoundedIntConverter, "id")
         for app_config in apps.get_app_configs():
             if app_config.name == "leaflet":
                 continue

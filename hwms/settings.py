@@ -105,6 +105,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy (django-csp, policy below) and Permissions-Policy on every response.
+    "csp.middleware.CSPMiddleware",
+    "hwms.middleware.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "hwms.middleware.PortalLocaleMiddleware",
@@ -177,8 +180,11 @@ LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "accounts:login"
 
-# Login throttling (django-axes): lock a username from one address after repeated failures.
+# Login throttling (django-axes): lock a username from one address after repeated failures, and an address after
+# many failures across usernames (password spraying; accounts/throttling.py says why it is not a lockout parameter).
+AXES_HANDLER = "accounts.throttling.PortalAxesHandler"
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+HWMS_LOGIN_ADDRESS_FAILURE_LIMIT = env_int("HWMS_LOGIN_ADDRESS_FAILURE_LIMIT", 30)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_CALLABLE = "accounts.views.lockout_response"
@@ -277,6 +283,32 @@ MAP_TILE_URL = env_str("MAP_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{
 MAP_TILE_ATTRIBUTION = env_str(
     "MAP_TILE_ATTRIBUTION", '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
 )
+
+def _origin(url):
+    """The origin of a tile URL template for the CSP: https://{s}.tile.example.org/{z}/… → https://*.tile.example.org."""
+    scheme, _sep, rest = url.partition("://")
+    host = rest.split("/", 1)[0].replace("{s}", "*")
+    return f"{scheme}://{host}" if scheme in ("http", "https") and host else None
+
+
+# Content-Security-Policy (django-csp 4): no inline script, no third-party origin but the configured tile server.
+# Inline styles stay forbidden too: Leaflet and Chart.js style elements through the CSSOM (element.style), which
+# a CSP does not govern, and htmx's own indicator <style> is turned off (base.html) with its rules in hwms.css.
+_CSP_SELF, _CSP_NONE = "'self'", "'none'"
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [_CSP_SELF],
+        "script-src": [_CSP_SELF],
+        "style-src": [_CSP_SELF],
+        "img-src": [_CSP_SELF, "data:", *filter(None, [_origin(MAP_TILE_URL)])],
+        "font-src": [_CSP_SELF],
+        "connect-src": [_CSP_SELF],
+        "object-src": [_CSP_NONE],
+        "base-uri": [_CSP_SELF],
+        "form-action": [_CSP_SELF],
+        "frame-ancestors": [_CSP_NONE],
+    },
+}
 LEAFLET_CONFIG = {
     "DEFAULT_CENTER": (16.0, 106.0),
     "DEFAULT_ZOOM": 5,
@@ -316,6 +348,10 @@ HWMS_QUANTITY_TOLERANCE_PERCENT = env_decimal("HWMS_QUANTITY_TOLERANCE_PERCENT",
 HWMS_OVERDUE_DAYS = env_int("HWMS_OVERDUE_DAYS", 180)  # the old 6-month return rule [unverified]
 HWMS_SIGNATURE_CODE_MAX_ATTEMPTS = env_int("HWMS_SIGNATURE_CODE_MAX_ATTEMPTS", 5)
 HWMS_SIGNATURE_CODE_LOCK_MINUTES = env_int("HWMS_SIGNATURE_CODE_LOCK_MINUTES", 30)
+# Wrong handover codes typed from one driver's account, whoever they were for: fewer than a person's limit, so
+# that one account locks its own code entry before it can lock a person's code.
+HWMS_HANDOVER_ENTRY_MAX_ATTEMPTS = env_int("HWMS_HANDOVER_ENTRY_MAX_ATTEMPTS", 3)
+HWMS_HANDOVER_ENTRY_LOCK_MINUTES = env_int("HWMS_HANDOVER_ENTRY_LOCK_MINUTES", 30)
 HWMS_VERIFY_TOKEN_MAX_AGE_DAYS = env_int("HWMS_VERIFY_TOKEN_MAX_AGE_DAYS", 30)
 # The form and legal basis printed on the manifest copy (DOMAIN.md: Form 04 of Annex III of Circular 02/2022 is a
 # [secondary] source, so it is a setting): legal names, printed in Vietnamese whatever the reader's language.

@@ -7,12 +7,13 @@ from decimal import Decimal
 
 from django import forms
 from django.db.models import Q
-from django.urls import reverse_lazy
+from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from catalog.codes import normalise_waste_code
 from catalog.models import PhysicalState, TreatmentMethod, WasteCode
+from common.integers import BoundedModelChoiceField, bounded_pk
 from common.numbers import WholeNumberField
 
 from . import selectors
@@ -26,7 +27,37 @@ LINE_PREFIX = "lines"
 WASTE_CODE_LIST_LIMIT = 400
 
 
-class PermitSelect(forms.Select):
+class CounterpartySelect(forms.Select):
+    """A party select that, when its choices are too many to list (`search_role` set by the form), lists only the
+    chosen one and is searched instead: static/js/counterparty-search.js puts a search box before it, which asks
+    manifests:counterparties (the user's permitted choices only) and fills the select. Few choices: a plain select,
+    which works without JavaScript."""
+
+    search_role = None
+
+    def optgroups(self, name, value, attrs=None):
+        if not self.search_role:
+            return super().optgroups(name, value, attrs)
+        iterator, everything = self.choices, self.choices
+        chosen = [pk for pk in (bounded_pk(v) for v in value) if pk is not None]
+        empty = [("", iterator.field.empty_label or "")]
+        self.choices = empty + [iterator.choice(obj) for obj in iterator.queryset.filter(pk__in=chosen)]
+        try:
+            return super().optgroups(name, value, attrs)
+        finally:
+            self.choices = everything
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        if self.search_role:
+            attrs = context["widget"]["attrs"]
+            attrs["data-counterparty-search"] = f"{reverse('manifests:counterparties')}?role={self.search_role}"
+            attrs["data-search-label"] = _("search")
+            attrs["data-search-placeholder"] = _("Type part of the name or the tax code")
+        return context
+
+
+class PermitSelect(CounterpartySelect):
     """Each permit option says which facility site it belongs to (static/js/manifest-form.js hides the others)."""
 
     def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
@@ -37,12 +68,12 @@ class PermitSelect(forms.Select):
         return option
 
 
-class SiteChoiceField(forms.ModelChoiceField):
+class SiteChoiceField(BoundedModelChoiceField):
     def label_from_instance(self, site):
         return f"{site.organisation.name} – {site.name}"
 
 
-class PermitChoiceField(forms.ModelChoiceField):
+class PermitChoiceField(BoundedModelChoiceField):
     def label_from_instance(self, permit):
         return _("%(number)s (%(site)s, valid until %(date)s)") % {
             "number": permit.number,
@@ -54,8 +85,8 @@ class PermitChoiceField(forms.ModelChoiceField):
 class ManifestForm(forms.Form):
     """Parties and plan of a draft; the choices depend on who prepares (selectors.draft_choices)."""
 
-    generator_site = SiteChoiceField(label=_("Generator site"), queryset=None, empty_label=_("Choose the site"))
-    facility_site = SiteChoiceField(label=_("Receiving facility"), queryset=None, empty_label=_("Choose the facility"))
+    generator_site = SiteChoiceField(label=_("Generator site"), queryset=None, empty_label=_("Choose the site"), widget=CounterpartySelect)
+    facility_site = SiteChoiceField(label=_("Receiving facility"), queryset=None, empty_label=_("Choose the facility"), widget=CounterpartySelect)
     permit = PermitChoiceField(
         label=_("Facility permit"),
         queryset=None,
@@ -63,7 +94,9 @@ class ManifestForm(forms.Form):
         widget=PermitSelect,
         help_text=_("The environmental permit under which the facility receives this waste."),
     )
-    transporter = forms.ModelChoiceField(label=_("Transporter"), queryset=None, empty_label=_("Choose the transporter"))
+    transporter = BoundedModelChoiceField(
+        label=_("Transporter"), queryset=None, empty_label=_("Choose the transporter"), widget=CounterpartySelect
+    )
     planned_pickup_date = forms.DateField(label=_("Planned pickup date"), widget=DateInput)
     note = forms.CharField(label=_("Note"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
 
@@ -75,10 +108,15 @@ class ManifestForm(forms.Form):
         self.fields["permit"].queryset = selectors.valid_permits(facility_sites, timezone.localdate())
         self.fields["transporter"].queryset = selectors.active_transporters(user)
         self.fields["planned_pickup_date"].initial = self.fields["planned_pickup_date"].initial or timezone.localdate()
-        if len(generator_sites) == 1 and not self.initial.get("generator_site"):
-            self.fields["generator_site"].initial = generator_sites[0].pk
-        if len(facility_sites) == 1 and not self.initial.get("facility_site"):
-            self.fields["facility_site"].initial = facility_sites[0].pk
+        for name, sites in (("generator_site", generator_sites), ("facility_site", facility_sites)):
+            few = list(sites[:2])  # not the whole list: a facility may choose among every generator site
+            if len(few) == 1 and not self.initial.get(name):
+                self.fields[name].initial = few[0].pk
+        # Long lists (every generator site of the country for a facility; every facility, permit and transporter
+        # for a generator) are searched rather than listed.
+        for name in ("generator_site", "facility_site", "transporter", "permit"):
+            if self.fields[name].queryset.count() > selectors.COUNTERPARTY_LIST_LIMIT:
+                self.fields[name].widget.search_role = name
 
     def clean(self):
         cleaned = super().clean()
@@ -135,7 +173,7 @@ class LineForm(forms.Form):
     packaging_type = forms.ChoiceField(label=_("Packaging"), choices=[("", "—"), *Packaging.choices])
     packaging_count = WholeNumberField(label=_("Number of packages"), min_value=1, max_value=100000)
     quantity_kg = QuantityField(label=_("Quantity (kg)"), min_value=Decimal("0.01"))
-    planned_method = forms.ModelChoiceField(
+    planned_method = BoundedModelChoiceField(
         label=_("Planned treatment method"),
         queryset=TreatmentMethod.objects.order_by("order", "code"),
         required=False,
@@ -261,7 +299,7 @@ class FollowUpForm(PasswordSignatureForm):
     permit = PermitChoiceField(
         label=_("Its permit"), queryset=None, required=False, empty_label=_("Choose the permit"), widget=PermitSelect
     )
-    planned_method = forms.ModelChoiceField(
+    planned_method = BoundedModelChoiceField(
         label=_("Planned treatment method"), queryset=TreatmentMethod.objects.order_by("order", "code"), required=False
     )
     planned_method_note = forms.CharField(label=_("Planned method in words (when “Other”)"), max_length=255, required=False)
@@ -284,6 +322,15 @@ class FollowUpForm(PasswordSignatureForm):
 
 class CancelForm(forms.Form):
     reason = forms.CharField(label=_("Reason for cancelling"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class RefuseForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason for refusing"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("For example: we never ordered this collection; the waste or the quantities are not ours."),
+    )
 
 
 # --- revisions -------------------------------------------------------------------------------------------
@@ -312,7 +359,7 @@ class RevisionForm(forms.Form):
                 names["treatment_method"] = self._add(
                     line,
                     "treatment_method",
-                    forms.ModelChoiceField(
+                    BoundedModelChoiceField(
                         label=_("New treatment method"), required=False, queryset=methods.distinct().order_by("order", "code"), empty_label=_("unchanged")
                     ),
                 )

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Permit, User, Vehicle
 from catalog.models import WasteCode
+from common.integers import BoundedModelChoiceField
 from common.numbers import NumberField, format_number, parse_number
 
 from .models import Status
@@ -93,7 +94,7 @@ class PickupForm(PositionForm):
     """The driver confirms the pickup: vehicle, quantity per line at the gate, and — when nobody signed ahead —
     the name of the generator's person handing over and their personal handover confirmation code."""
 
-    vehicle = forms.ModelChoiceField(label=_("Vehicle"), queryset=Vehicle.objects.none(), empty_label=_("Choose the vehicle"))
+    vehicle = BoundedModelChoiceField(label=_("Vehicle"), queryset=Vehicle.objects.none(), empty_label=_("Choose the vehicle"))
 
     def __init__(self, *args, manifest, lines, signers=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -112,7 +113,7 @@ class PickupForm(PositionForm):
                 help_text=_("Declared: %(quantity)s kg") % {"quantity": format_number(line.quantity_kg)},
             )
         if self.needs_handover_code:
-            self.fields["handover_by"] = forms.ModelChoiceField(
+            self.fields["handover_by"] = BoundedModelChoiceField(
                 label=_("Person handing the waste over"),
                 queryset=User.objects.filter(pk__in=[m.user_id for m in signers]),
                 empty_label=_("Choose your name"),
@@ -226,7 +227,7 @@ class ReceiveForm(PasswordSignatureForm, _PerLineForm):
             self.fields[self._name(line, "quantity")] = QuantityField(
                 label=_("Received quantity (kg)"), min_value=Decimal(0), required=False, initial=line.received_quantity_kg
             )
-            self.fields[self._name(line, "code")] = forms.ModelChoiceField(
+            self.fields[self._name(line, "code")] = BoundedModelChoiceField(
                 label=_("Waste code received"),
                 queryset=codes,
                 required=False,
@@ -282,7 +283,7 @@ class TreatForm(PasswordSignatureForm, _PerLineForm):
         self.manifest, self.lines, self.line_errors = manifest, lines, {}
         methods = manifest.permit.treatment_methods.order_by("order", "code")
         for line in lines:
-            self.fields[self._name(line, "method")] = forms.ModelChoiceField(
+            self.fields[self._name(line, "method")] = BoundedModelChoiceField(
                 label=_("Treatment method"),
                 queryset=methods,
                 required=False,

@@ -78,6 +78,13 @@ def _canceller(user, manifest):
     return _first_acting(user, [_as_generator(manifest), _as_preparer(manifest)])
 
 
+def _refuser(user, manifest):
+    # Only a manifest that another organisation prepared in the generator's name, by the generator's staff.
+    if manifest.prepared_by_id == manifest.generator_id:
+        return None
+    return _first_acting(user, [_as_generator(manifest)])
+
+
 def _transporter(user, manifest):
     return _first_acting(user, [_as_transporter(manifest)], policy.TRANSPORT_ROLES)
 
@@ -121,6 +128,8 @@ RULES = {
     "receive": Rule((Status.IN_TRANSIT, Status.DELIVERED), _facility, _("Only the facility's staff may receive and treat this waste.")),
     "treat": Rule((Status.RECEIVED,), _facility, _("Only the facility's staff may receive and treat this waste.")),
     "cancel": Rule((Status.DRAFT, Status.SEALED, Status.READY), _canceller, _ROLE),
+    # Before the generator signs and before the pickup: a manifest the generator never asked for ends here.
+    "refuse": Rule((Status.SEALED,), _refuser, _("Only the generator named on a manifest another organisation prepared may refuse it.")),
     "follow_up": Rule((Status.REJECTED, Status.RECEIVED, Status.COMPLETED), _generator, _("Only the generator's staff may decide where a rejected load goes.")),
     "request_revision": Rule((Status.COMPLETED,), _party, _("Only the parties to this manifest may propose a revision.")),
     "decide_revision": Rule((Status.COMPLETED,), _party, _("Your organisation has no decision to take on this revision.")),

@@ -9,6 +9,7 @@ from django.db.models import Count, F, Q, Window
 from django.db.models.functions import RowNumber
 from django.http import Http404
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -19,14 +20,13 @@ from common.numbers import format_number
 from common.pagination import keyset_page
 from gis.models import Province, Ward
 
-from . import access, rules
+from . import access, notifications, rules
 from .content import content_hash, manifest_content
 from .models import (
     AccessCount,
     Manifest,
     ManifestAccess,
     ManifestLine,
-    Notification,
     Packaging,
     Revision,
     Status,
@@ -247,6 +247,55 @@ def draft_choices(user):
     return generator_sites.order_by(*order), facility_sites.order_by(*order)
 
 
+# --- counterparty search (the draft form's long lists) -----------------------------------------------------
+
+# Above this many choices a party field of the draft form lists only the chosen one and is searched instead.
+COUNTERPARTY_LIST_LIMIT = 50
+# At most this many matches per search; a search needs this many characters.
+COUNTERPARTY_RESULTS = 20
+COUNTERPARTY_MIN_CHARS = 2
+COUNTERPARTY_ROLES = ("generator_site", "facility_site", "transporter", "permit")
+
+
+def counterparty_choices(user, role, site=None):
+    """The choices the user's draft form would accept for one party field — the same querysets as the form's —
+    narrowed to what may be chosen today: facility sites with a permit in force, licensed transporters, active
+    generator sites; the permits in force of one facility site. None when the form offers the user no such
+    field (a generator does not pick a generator site among others: only its own)."""
+    if role not in COUNTERPARTY_ROLES or not can_create(user):
+        return None
+    generator_sites, facility_sites = draft_choices(user)
+    today = timezone.localdate()
+    if role == "generator_site":
+        return generator_sites
+    if role == "facility_site":
+        with_permit = valid_permits(facility_sites, today).values("site_id")
+        return facility_sites.filter(pk__in=with_permit)
+    if role == "transporter":
+        return active_transporters(user)
+    if site is None or not facility_sites.filter(pk=site).exists():
+        return None
+    return valid_permits(facility_sites.filter(pk=site), today)
+
+
+def counterparty_search(user, role, query, site=None):
+    """At most COUNTERPARTY_RESULTS (id, label) of the user's permitted choices matching the query (name, the
+    organisation's name or tax code; a permit's number); None when the user has no such field."""
+    choices = counterparty_choices(user, role, site)
+    if choices is None:
+        return None
+    query = " ".join((query or "").split())[:60]
+    if role == "permit":
+        matches = choices.filter(number__icontains=query) if query else choices
+    elif len(query) < COUNTERPARTY_MIN_CHARS:
+        return []
+    elif role == "transporter":
+        matches = choices.filter(Q(name__icontains=query) | Q(tax_code__startswith=query))
+    else:
+        matches = choices.filter(Q(name__icontains=query) | Q(organisation__name__icontains=query) | Q(organisation__tax_code__startswith=query))
+    return list(matches[:COUNTERPARTY_RESULTS])
+
+
 def valid_permits(facility_sites, on_date):
     from accounts.models import Permit
 
@@ -421,6 +470,7 @@ LABELS = {
     "receive": _("Receive"),
     "treat": _("Record treatment"),
     "cancel": _("Cancel the manifest"),
+    "refuse": _("Refuse: we did not ask for this manifest"),
     "request_revision": _("Propose a revision"),
     "follow_up": _("Return or redirect the rejected waste"),
     "certificate": _("Completion certificate"),
@@ -428,7 +478,7 @@ LABELS = {
 }
 
 URL_NAMES = {"request_revision": "revision_create"}
-STYLES = {"follow_up": "primary", "sign": "primary", "pickup": "primary", "deliver": "primary", "receive": "primary", "treat": "primary", "cancel": "danger"}
+STYLES = {"follow_up": "primary", "sign": "primary", "pickup": "primary", "deliver": "primary", "receive": "primary", "treat": "primary", "cancel": "danger", "refuse": "danger"}
 
 
 def needs_follow_up(manifest):
@@ -482,10 +532,35 @@ def oversight_counts(user):
 
 
 def notifications_for(user):
-    return Notification.objects.filter(user=user).select_related("manifest").order_by("-created_at", "-id")
+    return notifications.for_user(user).select_related("manifest").order_by("-created_at", "-id")
 
 
 # --- home page ------------------------------------------------------------------------------------------
+
+
+# The home page lists at most this many manifests prepared in the user's organisation's name by others.
+PREPARED_FOR_YOU_SHOWN = 10
+
+
+def prepared_for_you(user):
+    """Manifests that another organisation prepared in the name of a generator the user works for, awaiting the
+    generator's signature: the home page warns of them (they can be signed or refused). From the access rows of
+    the user's scope (site limits included) in the sealed status, which one index serves."""
+    generators = [org.pk for org in policy.organisations_with(user, "generator", policy.FOLLOW_ROLES)]
+    if not generators:
+        return []
+    rows = (
+        scope_rows(user)
+        .filter(kind=ManifestAccess.Kind.ORGANISATION, ref__in=generators, status=Status.SEALED, manifest__generator_id__in=generators)
+        .exclude(manifest__prepared_by_id=F("manifest__generator_id"))
+        .order_by("-created_at", "-manifest_id")
+        .values_list("manifest_id", flat=True)[:PREPARED_FOR_YOU_SHOWN]
+    )
+    ids = list(dict.fromkeys(rows))
+    manifests = Manifest.objects.in_bulk(ids)
+    items = [manifests[pk] for pk in ids]
+    attach(items, Organisation, "prepared_by", "generator")
+    return items
 
 
 def home_summary(user):
@@ -500,4 +575,5 @@ def home_summary(user):
         "can_create": can_create(user),
         "drives": bool(policy.organisations_with(user, "transporter", policy.TRANSPORT_ROLES)),
         "receives": bool(policy.organisations_with(user, "facility", policy.FOLLOW_ROLES)),
+        "prepared_for_you": prepared_for_you(user),
     }

@@ -31,6 +31,7 @@ from .models import (
     CapacityUsage,
     FollowUp,
     HandoverCode,
+    HandoverEntryLock,
     IdempotencyRecord,
     Manifest,
     ManifestLine,
@@ -352,7 +353,11 @@ def seal(actor, manifest, context=audit.NO_CONTEXT):
     manifest.status = Status.SEALED
     manifest.save(update_fields=["number", "status", "updated_at"])
     _record(manifest, "sealed", actor, preparer, policy.role_in(actor, preparer), {"number": manifest.number}, context)
-    notifications.notify(manifest, notifications.Kind.AWAITING_SIGNATURE, [manifest.generator_id])
+    # A manifest prepared by another organisation in the generator's name: the generator is warned, and may
+    # sign it or refuse it (refuse) before anyone picks the waste up.
+    prepared_by_other = manifest.prepared_by_id != manifest.generator_id
+    kind = notifications.Kind.PREPARED_FOR_YOU if prepared_by_other else notifications.Kind.AWAITING_SIGNATURE
+    notifications.notify(manifest, kind, [manifest.generator_id])
     access.sync(manifest)  # last: the counters' row locks are held only until the commit
     return manifest
 
@@ -400,6 +405,35 @@ def cancel(actor, manifest, reason, context=audit.NO_CONTEXT):
     return manifest
 
 
+@transaction.atomic
+def refuse(actor, manifest, reason, context=audit.NO_CONTEXT):
+    """The generator refuses a manifest that another organisation prepared in its name, before it is signed or
+    picked up. The manifest ends as cancelled (nothing moved: "rejected" is the facility's refusal of a load that
+    arrived, and starts a return or a redirect), marked as refused by the generator, with its reason; the
+    preparer and the transporter are told."""
+    manifest = _lock(manifest)
+    generator = rules.check(actor, manifest, "refuse")
+    if not (reason or "").strip():
+        raise TransitionError(_("Give the reason for refusing."), field="reason")
+    manifest.status = Status.CANCELLED
+    manifest.cancelled_at = timezone.now()
+    manifest.cancel_reason = reason.strip()
+    manifest.refused_by_generator = True
+    manifest.save()
+    _record(
+        manifest,
+        "refused",
+        actor,
+        generator,
+        policy.role_in(actor, generator),
+        {"reason": manifest.cancel_reason, "prepared_by": manifest.prepared_by_id},
+        context,
+    )
+    notifications.notify(manifest, notifications.Kind.REFUSED, [manifest.prepared_by_id, manifest.transporter_id])
+    access.sync(manifest)  # last: the counters' row locks are held only until the commit
+    return manifest
+
+
 # --- handover codes ----------------------------------------------------------------------------------
 
 
@@ -437,6 +471,24 @@ class _WrongHandoverCode(Exception):
         self.code_id = code_id
 
 
+def _lock_time(until):
+    return timezone.localtime(until).strftime("%H:%M %d/%m/%Y")
+
+
+def _check_entry_lock(driver):
+    """The driver's account may still type handover codes (HandoverEntryLock)."""
+    lock = HandoverEntryLock.objects.filter(user=driver, locked_until__gt=timezone.now()).first()
+    if lock is not None:
+        raise TransitionError(
+            _(
+                "Too many wrong handover codes were typed from this account: code entry is locked until %(time)s. "
+                "The generator's staff can sign the handover on the portal instead."
+            )
+            % {"time": _lock_time(lock.locked_until)},
+            field="handover_code",
+        )
+
+
 def _check_handover_code(manifest, person, code):
     """On the locked manifest: the person chosen at the gate is one of the generator's signers and typed their own
     valid, unlocked code. Returns that person's membership. A wrong code raises _WrongHandoverCode: the caller
@@ -454,7 +506,7 @@ def _check_handover_code(manifest, person, code):
     if record.locked_until and record.locked_until > timezone.now():
         raise TransitionError(
             _("Too many wrong codes: the handover confirmation code of %(person)s is locked until %(time)s.")
-            % {"person": person.display_name, "time": timezone.localtime(record.locked_until).strftime("%H:%M %d/%m/%Y")},
+            % {"person": person.display_name, "time": _lock_time(record.locked_until)},
             field="handover_code",
         )
     if not check_password(code.strip(), record.code_hash):
@@ -465,16 +517,24 @@ def _check_handover_code(manifest, person, code):
     return membership
 
 
-@transaction.atomic
-def _count_wrong_handover_code(code_id):
-    """Count a wrong code in its own transaction (the transition rolled back) and lock that person's code after
-    too many: one person's code, never the whole company's."""
-    record = HandoverCode.objects.select_for_update().get(pk=code_id)
+def _count_failure(record, max_attempts, lock_minutes):
     record.failed_attempts += 1
-    if record.failed_attempts >= settings.HWMS_SIGNATURE_CODE_MAX_ATTEMPTS:
-        record.locked_until = timezone.now() + timedelta(minutes=settings.HWMS_SIGNATURE_CODE_LOCK_MINUTES)
+    if record.failed_attempts >= max_attempts:
+        record.locked_until = timezone.now() + timedelta(minutes=lock_minutes)
         record.failed_attempts = 0
     record.save(update_fields=["failed_attempts", "locked_until"])
+
+
+@transaction.atomic
+def _count_wrong_handover_code(code_id, driver):
+    """Count a wrong code in its own transaction (the transition rolled back), twice: against the person's code
+    (locked after HWMS_SIGNATURE_CODE_MAX_ATTEMPTS: one person's code, never the whole company's) and against the
+    driver's account that typed it (locked after HWMS_HANDOVER_ENTRY_MAX_ATTEMPTS, fewer: one account alone
+    cannot lock a person's code, it locks itself first)."""
+    entry, _created = HandoverEntryLock.objects.select_for_update().get_or_create(user=driver)
+    _count_failure(entry, settings.HWMS_HANDOVER_ENTRY_MAX_ATTEMPTS, settings.HWMS_HANDOVER_ENTRY_LOCK_MINUTES)
+    record = HandoverCode.objects.select_for_update().get(pk=code_id)
+    _count_failure(record, settings.HWMS_SIGNATURE_CODE_MAX_ATTEMPTS, settings.HWMS_SIGNATURE_CODE_LOCK_MINUTES)
 
 
 # --- transport ---------------------------------------------------------------------------------------
@@ -486,7 +546,7 @@ def pickup(actor, manifest, *, vehicle, quantities, latitude=None, longitude=Non
     try:
         return _pickup(actor, manifest, vehicle, quantities, latitude, longitude, accuracy_m, handover_by, handover_code, idempotency_key, context)
     except _WrongHandoverCode as wrong:
-        _count_wrong_handover_code(wrong.code_id)
+        _count_wrong_handover_code(wrong.code_id, actor)
         raise TransitionError(_("The handover confirmation code is not correct."), field="handover_code") from None
 
 
@@ -504,7 +564,11 @@ def _pickup(actor, manifest, vehicle, quantities, latitude, longitude, accuracy_
     role = policy.role_in(actor, transporter)
     _check_vehicle(manifest, vehicle)
     # Decided on the locked row: a manifest sealed after the page was read still needs the handover code.
-    signer = _check_handover_code(manifest, handover_by, handover_code) if manifest.generator_signed_at is None else None
+    signer = None
+    if manifest.generator_signed_at is None:
+        _check_entry_lock(actor)
+        signer = _check_handover_code(manifest, handover_by, handover_code)
+        HandoverEntryLock.objects.filter(user=actor, failed_attempts__gt=0).update(failed_attempts=0)
     lines = _lines(manifest)
     errors = {}
     for line in lines:

@@ -7,6 +7,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from .models import Notification
+from .notifications import visible_q
 
 
 @shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
@@ -21,6 +22,8 @@ def send_notification_emails(notification_ids):
     for notification in pending:
         if not notification.user.email:
             continue
+        if not Notification.objects.filter(visible_q(notification.user), pk=notification.pk).exists():
+            continue  # the membership ended between the change and the e-mail
         with translation.override(settings.LANGUAGE_CODE):
             context = {"notification": notification, "manifest": notification.manifest, "site_url": settings.SITE_URL}
             subject = render_to_string("manifests/email/notification_subject.txt", context).strip()

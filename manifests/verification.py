@@ -99,6 +99,7 @@ EVENT_LABELS = {
     "sealed": pgettext_lazy("manifest event", "Finalised for the generator's signature"),
     "signed": pgettext_lazy("manifest event", "Signed by the generator"),
     "cancelled": pgettext_lazy("manifest event", "Cancelled"),
+    "refused": pgettext_lazy("manifest event", "Refused by the generator (prepared in its name by another organisation)"),
     "picked_up": pgettext_lazy("manifest event", "Picked up"),
     "delivered": pgettext_lazy("manifest event", "Delivered to the facility"),
     "received": pgettext_lazy("manifest event", "Received by the facility"),

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy
 from accounts import policy
 from accounts.models import Organisation, Permit, Site
 from catalog.models import PhysicalState, TreatmentMethod, WasteChapter, WasteCode
+from common.integers import bounded_int
 from gis.models import Province
 from manifests import selectors as manifest_selectors
 
@@ -40,12 +41,7 @@ class Filters:
         return {k: v for k, v in pairs.items() if v not in (None, "")}
 
 
-def _int(value, low, high):
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        return None
-    return number if low <= number <= high else None
+_int = bounded_int
 
 
 def year_from(value):

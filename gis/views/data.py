@@ -21,6 +21,7 @@ from django.utils import timezone
 from accounts import policy
 from catalog.codes import normalise_waste_code
 from catalog.models import WasteChapter
+from common.integers import bounded_int
 from stats import queries
 
 from ..geometry import province_names
@@ -38,12 +39,7 @@ ID_PLACEHOLDER = 999999999
 GZIP_LEVEL = 1
 
 
-def _int(value, low, high):
-    value = (value or "").strip()
-    if not (value.isascii() and value.isdigit()) or len(value) > 6:
-        return None
-    number = int(value)
-    return number if low <= number <= high else None
+_int = bounded_int
 
 
 def _choice(value, choices):

@@ -1,18 +1,16 @@
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 
+from common.integers import MAX_SMALL, bounded_int
+
 from ..models import Ward
 
-MAX_PROVINCE_CODE = 32767  # Province.code is a PositiveSmallIntegerField
+MAX_PROVINCE_CODE = MAX_SMALL  # Province.code is a PositiveSmallIntegerField
 
 
 def _province_code(value):
     """The province code in a query-string value, or None for anything else (empty, '1a', '²', '-1', 10**30)."""
-    value = (value or "").strip()
-    if not (value.isascii() and value.isdigit()):
-        return None
-    code = int(value)
-    return code if 0 < code <= MAX_PROVINCE_CODE else None
+    return bounded_int(value, 1, MAX_PROVINCE_CODE)
 
 
 @login_required

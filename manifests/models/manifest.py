@@ -142,6 +142,9 @@ class Manifest(models.Model):
     )
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
     cancel_reason = models.TextField(_("cancellation reason"), blank=True)
+    # Cancelled because the generator refused a manifest another organisation prepared in its name
+    # (manifests.services.refuse); cancel_reason holds the generator's reason.
+    refused_by_generator = models.BooleanField(_("refused by the generator"), default=False)
     overdue_since = models.DateTimeField(_("flagged overdue at"), null=True, blank=True)
     # A return or redirect of a rejected load points at the manifest it continues.
     origin = models.ForeignKey(
@@ -382,6 +385,21 @@ class HandoverCode(models.Model):
         return str(self.membership_id)
 
 
+class HandoverEntryLock(models.Model):
+    """Wrong handover codes typed from one driver's account, whichever generator person they were for.
+
+    A driver (or a stolen phone) that keeps typing wrong codes is stopped here first, before it can lock the codes
+    of the generator's people: the lock falls on this account's code entry, for HWMS_HANDOVER_ENTRY_LOCK_MINUTES.
+    """
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    failed_attempts = models.PositiveSmallIntegerField(default=0)
+    locked_until = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return str(self.user_id)
+
+
 class CapacityUsage(models.Model):
     """Kilograms received under a permit in a calendar year, kept by the reception: the capacity check reads
     one row instead of summing a large facility's year of lines."""
@@ -466,8 +484,13 @@ class Notification(models.Model):
         CANCELLED = "cancelled", _("Cancelled")
         OVER_CAPACITY = "over_capacity", _("Received beyond the licensed capacity")
         FOLLOW_UP = "follow_up", _("Rejected load returned or redirected")
+        PREPARED_FOR_YOU = "prepared_for_you", _("Prepared in your name by another organisation")
+        REFUSED = "refused_by_generator", _("Refused by the generator")
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    # The organisation of which the user was told as a member; empty for an official (jurisdiction). The user sees
+    # the notice only while that membership lasts (manifests.notifications.visible_q).
+    organisation = models.ForeignKey("accounts.Organisation", on_delete=models.CASCADE, null=True, blank=True, related_name="+")
     manifest = models.ForeignKey(Manifest, on_delete=models.CASCADE, related_name="notifications")
     kind = models.CharField(max_length=30, choices=Kind.choices)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -570,6 +593,7 @@ __all__ = [
     "Revision",
     "RevisionDecision",
     "HandoverCode",
+    "HandoverEntryLock",
     "CapacityUsage",
     "FollowUp",
     "Status",

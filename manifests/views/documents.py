@@ -86,7 +86,7 @@ def verify(request, token):
 
 
 urlpatterns = [
-    path("<int:pk>/pdf/", manifest_pdf, name="pdf"),
-    path("<int:pk>/certificate/", certificate_pdf, name="certificate"),
+    path("<id:pk>/pdf/", manifest_pdf, name="pdf"),
+    path("<id:pk>/certificate/", certificate_pdf, name="certificate"),
     path("verify/<str:token>/", verify, name="verify"),
 ]

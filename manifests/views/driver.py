@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts import policy
 from accounts.models import Membership
+from common.headers import permissions_policy
 from common.pagination import capped_count
 
 from .. import selectors, services
@@ -101,6 +102,7 @@ def _lines(manifest):
 
 
 @login_required
+@permissions_policy(geolocation="self")  # the phone's position is recorded at the gate
 @require_http_methods(["GET", "POST"])
 def pickup(request, pk):
     manifest = manifest_for_action(request.user, pk, "pickup")
@@ -139,6 +141,7 @@ def pickup(request, pk):
 
 
 @login_required
+@permissions_policy(geolocation="self")  # the phone's position is recorded at the gate
 @require_http_methods(["GET", "POST"])
 def deliver(request, pk):
     manifest = manifest_for_action(request.user, pk, "deliver")
@@ -173,6 +176,6 @@ def deliver(request, pk):
 urlpatterns = [
     path("driver/", driver_list, name="driver_list"),
     path("driver/find/", driver_find, name="driver_find"),
-    path("<int:pk>/pickup/", pickup, name="pickup"),
-    path("<int:pk>/deliver/", deliver, name="deliver"),
+    path("<id:pk>/pickup/", pickup, name="pickup"),
+    path("<id:pk>/deliver/", deliver, name="deliver"),
 ]

@@ -170,6 +170,6 @@ def export(request):
 
 urlpatterns = [
     path("lines/template.xlsx", import_template, name="import_template"),
-    path("<int:pk>/lines/import/", import_lines, name="import_lines"),
+    path("<id:pk>/lines/import/", import_lines, name="import_lines"),
     path("export/", export, name="export"),
 ]

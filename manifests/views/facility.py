@@ -195,6 +195,6 @@ def treat(request, pk):
 
 urlpatterns = [
     path("incoming/", incoming, name="incoming"),
-    path("<int:pk>/receive/", receive, name="receive"),
-    path("<int:pk>/treat/", treat, name="treat"),
+    path("<id:pk>/receive/", receive, name="receive"),
+    path("<id:pk>/treat/", treat, name="treat"),
 ]

@@ -5,7 +5,7 @@ company signature code. Reads come from manifests.selectors, writes from manifes
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils import timezone
@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts import policy
 from catalog.search import search_waste_codes
+from common.integers import bounded_pk
 from common.pagination import capped_count
 
 from .. import rules, selectors, services
@@ -26,6 +27,7 @@ from ..forms import (
     FollowUpForm,
     LineFormSet,
     ManifestForm,
+    RefuseForm,
     SignForm,
     line_initial,
     waste_code_suggestions,
@@ -286,6 +288,47 @@ def cancel(request, pk):
 
 
 @login_required
+@require_GET
+def counterparties(request):
+    """Search of the draft form's long party lists: ?role=generator_site|facility_site|transporter|permit&q=…
+    (&site= for the permits of one facility site). Only the user's permitted choices, at most
+    selectors.COUNTERPARTY_RESULTS of them, as JSON [{"value", "label", "site"?}]."""
+    role = request.GET.get("role", "")
+    site = bounded_pk(request.GET.get("site"))
+    found = selectors.counterparty_search(request.user, role, request.GET.get("q", ""), site)
+    if found is None:
+        raise Http404(_("There is no such list."))
+    field = ManifestForm.base_fields[role]  # its labels, without building the form's lists
+    results = [{"value": obj.pk, "label": field.label_from_instance(obj)} for obj in found]
+    if role == "permit":
+        for result, permit in zip(results, found, strict=True):
+            result["site"] = permit.site_id
+    response = JsonResponse({"results": results, "limit": selectors.COUNTERPARTY_RESULTS})
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def refuse(request, pk):
+    """The generator refuses a manifest another organisation prepared in its name (before signing or pickup)."""
+    manifest = selectors.get_manifest_for_user(request.user, pk)
+    refused = guard(request, manifest, "refuse")
+    if refused:
+        return refused
+    form = RefuseForm(request.POST if request.method == "POST" else None)
+    done = submit_transition(
+        request,
+        form,
+        lambda data: services.refuse(request.user, manifest, data["reason"], context=request_context(request)),
+        lambda result: success(request, _("Manifest %(number)s is refused and cancelled.") % {"number": manifest.number}, detail_url(manifest)),
+    )
+    if done:
+        return done
+    return render(request, "manifests/refuse.html", {"manifest": manifest, "form": form})
+
+
+@login_required
 @require_http_methods(["GET", "POST"])
 def follow_up(request, pk):
     """The generator decides where a rejected load goes: a new manifest, linked to this one, signed now."""
@@ -359,11 +402,13 @@ urlpatterns = [
     path("", manifest_list, name="list"),
     path("new/", create, name="create"),
     path("waste-codes/", waste_code_search, name="waste_code_search"),
-    path("<int:pk>/", detail, name="detail"),
-    path("<int:pk>/edit/", edit, name="edit"),
-    path("<int:pk>/sign/", sign, name="sign"),
-    path("<int:pk>/seal/", seal, name="seal"),
-    path("<int:pk>/cancel/", cancel, name="cancel"),
-    path("<int:pk>/follow-up/", follow_up, name="follow_up"),
-    path("organisations/<int:org_pk>/handover-code/", handover_code, name="handover_code"),
+    path("<id:pk>/", detail, name="detail"),
+    path("<id:pk>/edit/", edit, name="edit"),
+    path("<id:pk>/sign/", sign, name="sign"),
+    path("<id:pk>/seal/", seal, name="seal"),
+    path("<id:pk>/cancel/", cancel, name="cancel"),
+    path("<id:pk>/refuse/", refuse, name="refuse"),
+    path("counterparties/", counterparties, name="counterparties"),
+    path("<id:pk>/follow-up/", follow_up, name="follow_up"),
+    path("organisations/<id:org_pk>/handover-code/", handover_code, name="handover_code"),
 ]

@@ -87,6 +87,6 @@ def revision_decide(request, revision_pk):
 
 
 urlpatterns = [
-    path("<int:pk>/revisions/new/", revision_create, name="revision_create"),
-    path("revisions/<int:revision_pk>/decide/", revision_decide, name="revision_decide"),
+    path("<id:pk>/revisions/new/", revision_create, name="revision_create"),
+    path("revisions/<id:revision_pk>/decide/", revision_decide, name="revision_decide"),
 ]

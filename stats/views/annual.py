@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts import policy
 from accounts.audit import RequestContext
+from common.integers import bounded_int
 
 from ..annual import periods, selectors, services
 from ..annual.documents import facts, report_pdf, report_xlsx
@@ -28,11 +29,8 @@ YEARS_SHOWN = 6
 
 def _year(request):
     """The year asked for (?year=), a year that is over; the last one by default or when malformed."""
-    try:
-        year = int(request.GET.get("year", ""))
-    except ValueError:
-        return periods.last_closed_year()
-    return year if periods.reportable(year) else periods.last_closed_year()
+    year = bounded_int(request.GET.get("year"), 1, 9999)
+    return year if year is not None and periods.reportable(year) else periods.last_closed_year()
 
 
 def _years():
@@ -206,10 +204,10 @@ def register_province(request, code):
 
 urlpatterns = [
     path("", report_list, name="list"),
-    path("site/<int:site_pk>/<int:year>/", prepare, name="prepare"),
-    path("<int:pk>/", detail, name="detail"),
-    path("<int:pk>/pdf/", document, {"extension": "pdf"}, name="pdf"),
-    path("<int:pk>/xlsx/", document, {"extension": "xlsx"}, name="xlsx"),
+    path("site/<id:site_pk>/<id:year>/", prepare, name="prepare"),
+    path("<id:pk>/", detail, name="detail"),
+    path("<id:pk>/pdf/", document, {"extension": "pdf"}, name="pdf"),
+    path("<id:pk>/xlsx/", document, {"extension": "xlsx"}, name="xlsx"),
     path("register/", register, name="register"),
-    path("register/<int:code>/", register_province, name="register_province"),
+    path("register/<id:code>/", register_province, name="register_province"),
 ]

@@ -139,9 +139,9 @@ def job_download(request, pk):
 urlpatterns = [
     path("", home, name="home"),
     path("dashboard/", dashboard, name="dashboard"),
-    path("enterprise/<int:pk>/", enterprise, name="enterprise"),
-    path("facility/<int:pk>/", facility, name="facility"),
+    path("enterprise/<id:pk>/", enterprise, name="enterprise"),
+    path("facility/<id:pk>/", facility, name="facility"),
     path("exports/lines/", export_lines, name="export_lines"),
-    path("exports/<int:pk>/", job, name="job"),
-    path("exports/<int:pk>/download/", job_download, name="job_download"),
+    path("exports/<id:pk>/", job, name="job"),
+    path("exports/<id:pk>/download/", job_download, name="job_download"),
 ]

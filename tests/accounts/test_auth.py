@@ -173,3 +173,29 @@ def test_the_user_comes_with_their_jurisdiction_in_one_query(client, world):
         assert client.get("/").status_code == 200
     assert not [q["sql"] for q in queries.captured_queries if q["sql"].lstrip().startswith('SELECT "accounts_jurisdiction"')]
     assert any("accounts_jurisdiction" in q["sql"] and "accounts_user" in q["sql"] for q in queries.captured_queries)
+
+
+@pytest.mark.django_db
+def test_spraying_many_usernames_from_one_address_locks_that_address(client, world, settings):
+    """Finding 9: one wrong password for each of many usernames never reaches the per-account limit, but the
+    address is locked after HWMS_LOGIN_ADDRESS_FAILURE_LIMIT failures; other addresses still log in."""
+    settings.HWMS_LOGIN_ADDRESS_FAILURE_LIMIT = 6
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"  # the new message is matched by its msgid
+    for number in range(settings.HWMS_LOGIN_ADDRESS_FAILURE_LIMIT - 1):
+        assert login(client, f"guess{number}", "wrong").status_code == 200
+    assert login(client, "guess-last", "wrong").status_code == 429  # the failure that reaches the limit
+    response = login(client, "alice")  # the right password, from the same address
+    assert response.status_code == 429
+    page = response.content.decode()
+    assert "Login temporarily locked" in page and "from your network address" in page
+    assert client.get("/").status_code == 302  # still logged out
+    other = client.post(reverse("accounts:login"), {"username": "alice", "password": PASSWORD}, REMOTE_ADDR="10.1.2.3")
+    assert other.status_code == 302 and other["Location"] == reverse("home")
+
+
+@pytest.mark.django_db
+def test_failures_across_usernames_below_the_address_limit_do_not_lock(client, world, settings):
+    settings.HWMS_LOGIN_ADDRESS_FAILURE_LIMIT = 6
+    for number in range(settings.HWMS_LOGIN_ADDRESS_FAILURE_LIMIT - 1):
+        login(client, f"guess{number}", "wrong")
+    assert login(client, "alice").status_code == 302

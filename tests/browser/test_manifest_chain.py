@@ -13,6 +13,7 @@ from decimal import Decimal
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 from pypdf import PdfReader
 
 from accounts.audit import verify_chains
@@ -103,7 +104,7 @@ def fill_parties(page, w):
 
 def wait_for_position(page):
     """static/js/driver.js fills the hidden position fields from the (fake) geolocation."""
-    page.wait_for_function("document.querySelector('[data-geo=latitude]').value !== ''")
+    expect(page.locator("[data-geo=latitude]")).not_to_have_value("")  # not wait_for_function: the CSP forbids its eval
 
 
 def test_whole_chain_with_the_generator_code_on_the_drivers_phone(browser, live_server, chain, artifacts):

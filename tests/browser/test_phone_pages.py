@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from playwright.sync_api import expect
 
 from manifests import verification
 from manifests.models import Manifest, Status
@@ -88,7 +89,7 @@ def draft(page, base, w, pages):
     assert page.evaluate("document.activeElement.id") == "id_lines-0-waste_code"
     # The code's name shows beside it as soon as it is typed.
     page.fill("#id_lines-0-waste_code", "170203")
-    page.wait_for_function("document.getElementById('id_lines-0-waste_code_name').textContent.trim() !== ''")
+    expect(page.locator("#id_lines-0-waste_code_name")).to_have_text(re.compile(r"\S"))  # not wait_for_function (CSP)
     assert page.inner_text("#id_lines-0-waste_code_name") == w.oil.name_vi
     pages.check(page, "draft-form")
     page.click("button[name=then][value=sign]")

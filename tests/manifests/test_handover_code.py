@@ -70,6 +70,7 @@ def test_wrong_codes_lock_that_persons_code_only(chain, settings, monkeypatch):
 
     monkeypatch.setattr(send_notification_emails, "delay", lambda ids: None)  # e-mails are not the point here
     settings.HWMS_SIGNATURE_CODE_MAX_ATTEMPTS = 3
+    settings.HWMS_HANDOVER_ENTRY_MAX_ATTEMPTS = 10  # the driver's own limit is tested below
     w = chain
     bob_code = services.set_handover_code(w.bob, w.alpha, PASSWORD)
     m = at_status(w, Status.SEALED)

@@ -195,3 +195,67 @@ def test_a_pickup_notifies_once_even_with_a_replayed_key(chain, mailoutbox):
         services.pickup(w.dan, m, vehicle=w.truck, quantities=q, idempotency_key="k1")
     assert notified(m, Kind.PICKED_UP) == sorted([*ALPHA, "fred"])
     assert len(mailoutbox) == 4
+
+
+# --- finding 6: notices follow the CURRENT membership ---------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_removed_member_no_longer_sees_the_organisations_notifications(chain, client):
+    """Finding 6: vera heard of Alpha's manifest as Alpha's viewer; once removed from Alpha, the notice leaves her
+    list, her badge, her "mark all read", and any e-mail not yet sent."""
+    from django.urls import reverse
+
+    from accounts import services as account_services
+    from accounts.models import Membership
+
+    w = chain
+    m = services.seal(w.alice, w.draft())
+    notice = Notification.objects.get(manifest=m, user=w.vera)
+    assert notice.organisation == w.alpha
+    client.force_login(w.vera)
+    page = client.get(reverse("manifests:notifications"))
+    assert m.number in page.content.decode() and page.context["unread"] == 1
+    account_services.remove_membership(membership=Membership.objects.get(user=w.vera, organisation=w.alpha), actor=w.alice)
+    page = client.get(reverse("manifests:notifications"))
+    assert m.number not in page.content.decode()
+    assert page.context["unread"] == 0 and list(page.context["page"].items) == []
+    assert selectors.notifications_for(w.vera).count() == 0
+    client.post(reverse("manifests:notifications_read"))
+    notice.refresh_from_db()
+    assert notice.read_at is None  # not hers to mark any more
+    # Alice, still a member, keeps hers.
+    assert selectors.notifications_for(w.alice).filter(manifest=m).exists()
+
+
+@pytest.mark.django_db
+def test_a_deactivated_organisation_hides_its_notifications(chain):
+    w = chain
+    m = services.seal(w.alice, w.draft())
+    assert selectors.notifications_for(w.bob).filter(manifest=m).exists()
+    w.alpha.active = False
+    w.alpha.save()
+    assert not selectors.notifications_for(w.bob).exists()
+
+
+@pytest.mark.django_db
+def test_an_official_without_a_jurisdiction_any_more_sees_no_notices(officials):
+    w = officials
+    m = at_status(w, Status.DELIVERED)
+    EXTRA_ACTIONS["refuse"](w, w.fred, m)
+    assert selectors.notifications_for(w.hcm_official).filter(manifest=m, kind=Kind.REJECTED).exists()
+    assert Notification.objects.get(manifest=m, user=w.hcm_official, kind=Kind.REJECTED).organisation is None
+    w.hcm_official.jurisdiction.delete()
+    assert not selectors.notifications_for(w.hcm_official).exists()
+
+
+@pytest.mark.django_db
+def test_no_email_for_a_notice_whose_reader_has_left(chain, mailoutbox):
+    from accounts.models import Membership
+
+    w = chain
+    m = services.seal(w.alice, w.draft())
+    ids = list(Notification.objects.filter(manifest=m).values_list("pk", flat=True))
+    Membership.objects.filter(user=w.vera, organisation=w.alpha).delete()
+    send_notification_emails.apply(args=[ids]).get()
+    assert sorted(address for mail in mailoutbox for address in mail.to) == ["alice@example.vn", "bob@example.vn"]
