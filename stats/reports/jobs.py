@@ -4,6 +4,7 @@ year (all 34 in one job for a central official), one StatisticsReport each, its 
 written are kept, the rest are written) and recorded in the audit chain of the job (requested, generated with
 each file's SHA-256)."""
 
+import contextlib
 import hashlib
 import uuid
 
@@ -56,6 +57,16 @@ def start(user, year, province=None, context=NO_CONTEXT):
     return job
 
 
+@contextlib.contextmanager
+def recording_failure(job):
+    """Mark the job failed (with the error, for its page) when the block raises; the error goes on to Celery."""
+    try:
+        yield
+    except Exception as error:  # the page shows that it failed; the worker log has the rest
+        ExportJob.objects.filter(pk=job.pk).update(state=ExportJob.State.FAILED, error=str(error)[:500], finished_at=timezone.now())
+        raise
+
+
 def targets(job):
     """The places of the job in order: None (the country) first when asked, then province codes."""
     return ([None] if job.params.get("national") else []) + list(job.params.get("provinces", []))
@@ -86,14 +97,10 @@ def run_job(job_id):
     ExportJob.objects.filter(pk=job.pk).update(state=ExportJob.State.RUNNING, total=len(places), done=len(written))
     provinces = Province.objects.in_bulk([code for code in places if code is not None])
     year = job.params["year"]
-    try:
-        with translation.override(job.params.get("language") or settings.LANGUAGE_CODE):
-            for code in places:
-                if code not in written:
-                    _write(job, year, provinces[code] if code is not None else None)
-    except Exception as error:  # the page shows that it failed; the worker log has the rest
-        ExportJob.objects.filter(pk=job.pk).update(state=ExportJob.State.FAILED, error=str(error)[:500], finished_at=timezone.now())
-        raise
+    with recording_failure(job), translation.override(job.params.get("language") or settings.LANGUAGE_CODE):
+        for code in places:
+            if code not in written:
+                _write(job, year, provinces[code] if code is not None else None)
     with transaction.atomic():
         job = ExportJob.objects.select_for_update().get(pk=job.pk)
         if job.state != ExportJob.State.DONE:
