@@ -5,6 +5,7 @@ written are kept, the rest are written) and recorded in the audit chain of the j
 each file's SHA-256)."""
 
 import contextlib
+import datetime as dt
 import hashlib
 import uuid
 
@@ -25,6 +26,8 @@ from .data import gather
 from .document import report_pdf
 
 KIND = "statistics"
+SAME_REPORTS = ("year", "national", "provinces")  # the params that say which reports a job writes
+UNFINISHED_REUSED_FOR = 3600  # seconds: Redis redelivers an unacknowledged task after an hour
 
 
 def chain(job):
@@ -48,6 +51,9 @@ def start(user, year, province=None, context=NO_CONTEXT):
     else:
         national, provinces = scope.national, list(scope.provinces().values_list("code", flat=True))
     params = {"year": year, "national": national, "provinces": provinces, "language": translation.get_language() or settings.LANGUAGE_CODE}
+    waiting = _unfinished(user, params)
+    if waiting is not None:  # asked twice (a double click, a second tab): the job under way serves
+        return waiting
     with transaction.atomic():
         job = ExportJob.objects.create(user=user, kind=KIND, params=params, total=len(provinces) + national)
         audit.record(chain(job), "statistics_reports.requested", actor=user, data=params, context=context)
@@ -65,6 +71,17 @@ def recording_failure(job):
     except Exception as error:  # the page shows that it failed; the worker log has the rest
         ExportJob.objects.filter(pk=job.pk).update(state=ExportJob.State.FAILED, error=str(error)[:500], finished_at=timezone.now())
         raise
+
+
+def _unfinished(user, params):
+    """The user's job for the same reports that is still waiting or running, if it started within the broker's
+    redelivery time (an older one may have been lost with its worker: a new job is written then)."""
+    recent = timezone.now() - dt.timedelta(seconds=UNFINISHED_REUSED_FOR)
+    waiting = ExportJob.objects.filter(
+        user=user, kind=KIND, state__in=(ExportJob.State.PENDING, ExportJob.State.RUNNING), created_at__gte=recent
+    )
+    same = {key: params[key] for key in SAME_REPORTS}
+    return next((job for job in waiting if {key: job.params.get(key) for key in SAME_REPORTS} == same), None)
 
 
 def targets(job):

@@ -164,6 +164,16 @@ def test_progress_is_counted_document_by_document(year_2025, settings, tmp_path,
     assert seen == [("running", 0), ("running", 1), ("running", 2)]
 
 
+def test_asking_twice_while_the_job_waits_gives_the_same_job(year_2025):
+    w = year_2025
+    job = jobs.start(w.central_official, 2025)
+    assert jobs.start(w.central_official, 2025) == job
+    assert jobs.start(w.central_official, 2025, w.hanoi.pk) != job  # other reports: another job
+    assert jobs.start(w.central_official, 2024) != job
+    ExportJob.objects.filter(pk=job.pk).update(state=ExportJob.State.DONE)
+    assert jobs.start(w.central_official, 2025) != job  # done: written again, with today's figures
+
+
 def test_a_second_delivery_writes_only_what_is_missing(year_2025, settings, tmp_path):
     w = year_2025
     settings.MEDIA_ROOT = tmp_path
