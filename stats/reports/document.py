@@ -189,10 +189,34 @@ def matrix_flowables(matrix):
     return flowables
 
 
-def flows(data):
+def _flow_list(heading, pairs):
+    """(province, kg) pairs as a two-column grid with its total: a province's row or column of the matrix."""
+    columns = scaled_columns([90, 40], numeric={1}, total=130 * mm)
+    rows = [[name, format_cell(kg, "kg")] for name, kg in pairs]
+    return grid([heading, _("Transported (kg)")], rows, columns, footer=[_("Total"), format_cell(sum((kg for _n, kg in pairs), Decimal(0)), "kg")])
+
+
+def province_flows(matrix, province):
+    """A province's report: what left it, by the facility's province, and what came in, by the generator's (its
+    row and its column of the national matrix; what stays in the province is in both)."""
+    out = [(d, matrix.cell(province, d)) for d in matrix.destinations if matrix.cell(province, d) is not None]
+    into = [(o, matrix.cell(o, province)) for o in matrix.origins if matrix.cell(o, province) is not None]
+    if not out and not into:
+        return [Paragraph(escape(_("No waste left a generator for a facility this year.")), styles().base)]
     return [
-        CondPageBreak(60 * mm),
-        _section(_("7. Flows between provinces, from the generator's province to the facility's")),
+        _note(_("Waste of the province's generators, by the province of the facility")),
+        _flow_list(_("Facility province"), out),
+        Spacer(0, 3 * mm),
+        _note(_("Waste received by the province's facilities, by the province of the generator")),
+        _flow_list(_("Generator province"), into),
+    ]
+
+
+def flows(data):
+    story = [CondPageBreak(60 * mm), _section(_("7. Flows between provinces, from the generator's province to the facility's"))]
+    if not data.national:
+        return story + province_flows(data.matrix, data.province.name)
+    return story + [
         _note(_("Transported quantity (kg) by the province of the generator site (rows) and of the treatment facility (columns).")),
         *matrix_flowables(data.matrix),
     ]
