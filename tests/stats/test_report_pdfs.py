@@ -46,6 +46,12 @@ def pdf_text(content):
     return reader, "\n".join(page.extract_text() for page in reader.pages)
 
 
+def streamed(response):
+    """The body of a FileResponse. Read to the end, the test client closes the response (and its file) itself;
+    response.close() in a test would send request_finished, which closes the database connection (PostgreSQL)."""
+    return b"".join(response.streaming_content)
+
+
 def kg(value):
     """A quantity as the reports print it, in Vietnamese."""
     with translation.override("vi"):
@@ -139,8 +145,7 @@ def test_the_central_official_generates_every_report_in_one_job(client, year_202
     download = client.get(reverse("stats:report_download", args=[reports[w.hcm.pk].pk]))
     assert download["Content-Type"] == "application/pdf" and "no-store" in download["Cache-Control"]
     assert "bao-cao-thong-ke-ctnh-2025-ho-chi-minh.pdf" in download["Content-Disposition"]
-    _reader, text = pdf_text(b"".join(download.streaming_content))
-    download.close()
+    _reader, text = pdf_text(streamed(download))
     assert "Thành phố Hồ Chí Minh" in text
     # The request and the files' digests are in the audit chain of the job.
     actions = list(AuditEvent.objects.filter(chain=jobs.chain(job)).order_by("seq").values_list("action", flat=True))
@@ -224,8 +229,7 @@ def test_a_provincial_official_generates_and_reads_the_province_only(client, yea
         assert client.get(reverse("stats:report_download", args=[report.pk])).status_code == 404
     own = StatisticsReport.objects.filter(province=w.hanoi).latest("pk")
     response = client.get(reverse("stats:report_download", args=[own.pk]))
-    assert response.status_code == 200 and b"".join(response.streaming_content).startswith(b"%PDF")
-    response.close()
+    assert response.status_code == 200 and streamed(response).startswith(b"%PDF")
     # Another user's job: its progress is not shown.
     assert client.get(reverse("stats:report_job", args=[central.pk])).status_code == 404
 

@@ -15,7 +15,7 @@ from stats.reports import jobs
 from stats.tasks import run_statistics_reports
 from tests.factories import PASSWORD
 from tests.stats.annual_data import VN, line, local, manifest
-from tests.stats.test_report_pdfs import pdf_text, year_2025  # noqa: F401 (the fixture)
+from tests.stats.test_report_pdfs import pdf_text, streamed, year_2025  # noqa: F401 (the fixture)
 from tests.test_worker import run, worker  # noqa: F401 (the fixture)
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
@@ -45,8 +45,7 @@ def test_a_real_worker_writes_every_report_of_the_job(media, worker, year_2025, 
     client.force_login(w.central_official)
     report = StatisticsReport.objects.get(province=w.hcm)
     response = client.get(reverse("stats:report_download", args=[report.pk]))
-    _reader, text = pdf_text(b"".join(response.streaming_content))
-    response.close()
+    _reader, text = pdf_text(streamed(response))
     assert "Thành phố Hồ Chí Minh" in text and "Trang 1/" in text  # written in the requester's language (vi)
 
 
