@@ -179,6 +179,15 @@ def test_asking_twice_while_the_job_waits_gives_the_same_job(year_2025):
     assert jobs.start(w.central_official, 2025) != job  # done: written again, with today's figures
 
 
+def test_the_page_polls_a_running_job_and_shows_its_count(client, year_2025):
+    w = year_2025
+    job = jobs.start(w.central_official, 2025)
+    ExportJob.objects.filter(pk=job.pk).update(state=ExportJob.State.RUNNING, done=1)
+    client.force_login(w.central_official)
+    for html in (client.get(reverse("stats:reports"), {"year": 2025}).content.decode(), client.get(reverse("stats:report_job", args=[job.pk])).content.decode()):
+        assert "1/3" in html and f'hx-get="{reverse("stats:report_job", args=[job.pk])}"' in html and 'hx-trigger="every 2s"' in html
+
+
 def test_a_second_delivery_writes_only_what_is_missing(year_2025, settings, tmp_path):
     w = year_2025
     settings.MEDIA_ROOT = tmp_path
