@@ -39,6 +39,8 @@ def menu_for(user):
         user, "facility", policy.FOLLOW_ROLES
     ):
         items.append(MenuItem(_("Statistics"), reverse("stats:home"), "statistics"))
+    if scope.is_official or scope.is_admin:  # the report PDFs (stats.views.reports): officials of any level
+        items.append(MenuItem(_("Statistics reports"), reverse("stats:reports"), "statistics_reports"))
     if scope.roles or scope.is_official or scope.is_admin:
         items.append(MenuItem(_("Organisations"), reverse("accounts:organisation_list"), "organisations"))
         items.append(MenuItem(_("Sites"), reverse("accounts:site_list"), "sites"))

@@ -4,6 +4,7 @@ from celery import shared_task
 from django.db import transaction
 
 from . import exports, rollups
+from .reports import jobs as report_jobs
 
 
 @shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
@@ -22,6 +23,12 @@ def rebuild_rollups():
 def run_export(job_id):
     """A long export (ExportJob): writes the file, reporting progress as it goes."""
     return exports.run_job(job_id)
+
+
+@shared_task(acks_late=True)
+def run_statistics_reports(job_id):
+    """A report job (stats.reports.jobs): the national and provincial statistics PDFs of a year, counted as it goes."""
+    return report_jobs.run_job(job_id)
 
 
 def enqueue_recompute(sender, manifest, **kwargs):

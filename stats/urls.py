@@ -1,7 +1,7 @@
-"""URLs of the statistics (the views module holds its patterns)."""
+"""URLs of the statistics (each views module holds its patterns)."""
 
-from .views.dashboards import urlpatterns
+from .views import dashboards, reports
 
 app_name = "stats"
 
-__all__ = ["urlpatterns"]
+urlpatterns = dashboards.urlpatterns + reports.urlpatterns

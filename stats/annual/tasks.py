@@ -17,7 +17,7 @@ from accounts import audit, policy
 from accounts.models import Membership, Site
 
 from ..models import AnnualReminder
-from . import obligations, periods
+from . import document_jobs, obligations, periods
 
 
 def _recipients(organisation_id, site_ids):
@@ -84,3 +84,9 @@ def _remind(organisation_id, site_ids, year):
 def refresh_annual_obligations(year=None):
     """Nightly (beat): recompute who must file the report of `year` (default: last year)."""
     return obligations.refresh(year or periods.last_closed_year())
+
+
+@shared_task(acks_late=True)
+def write_annual_document(job_id):
+    """The PDF or XLSX of a large submitted report (stats.annual.document_jobs), written off the request."""
+    return document_jobs.run_job(job_id)

@@ -5,23 +5,24 @@ stats.annual (services, selectors); scope comes from accounts.policy (404 outsid
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse
-from django.shortcuts import redirect, render
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.utils import timezone
-from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts import policy
 from accounts.audit import RequestContext
+from common.downloads import private_download
 from common.integers import bounded_int
 
-from ..annual import periods, selectors, services
-from ..annual.documents import facts, report_pdf, report_xlsx
+from ..annual import document_jobs, periods, selectors, services
+from ..annual.documents import facts
 from ..annual.forms import SubmitForm, entry_formset
 from ..annual.tables import displayed, report_tables
+from ..models import ExportJob
 
 app_name = "annual_reports"
 YEARS_SHOWN = 6
@@ -148,26 +149,43 @@ def detail(request, pk):
     return render(request, "stats/annual/detail.html", context)
 
 
-def _file_name(report, extension):
-    return f"bao-cao-ctnh-{report.year}-{report.site_id}-v{report.version}.{extension}"
-
-
-# The documents of a submitted report: (renderer, content type, shown inline).
-DOCUMENTS = {
-    "pdf": (report_pdf, "application/pdf", True),
-    "xlsx": (report_xlsx, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", False),
-}
-
-
 @login_required
 @require_GET
 @never_cache
 def document(request, pk, extension):
+    """The PDF or XLSX of a report: a small one at once; a large one written by a job whose page shows the progress."""
     report = selectors.get_report_for_user(request.user, pk)
-    render_document, content_type, inline = DOCUMENTS[extension]
+    if document_jobs.is_large(report):
+        return redirect("annual_reports:document_job", document_jobs.start(request.user, report, extension).pk)
+    render_document, content_type, inline = document_jobs.DOCUMENTS[extension]
     response = HttpResponse(render_document(report), content_type=content_type)
-    response["Content-Disposition"] = content_disposition_header(not inline, _file_name(report, extension))
-    return response
+    return private_download(response, document_jobs.file_name(report, extension), inline=inline)
+
+
+def _document_job(request, pk):
+    """The user's own document job (404 for another's), its report still in the user's scope (404 otherwise)."""
+    job = get_object_or_404(ExportJob, pk=pk, user=request.user, kind=document_jobs.KIND)
+    return job, selectors.get_report_for_user(request.user, job.params["report"])
+
+
+@never_cache
+@login_required
+@require_GET
+def document_job(request, pk):
+    job, report = _document_job(request, pk)
+    template = "stats/annual/partials/document_job.html" if request.headers.get("HX-Request") else "stats/annual/document_job.html"
+    return render(request, template, {"job": job, "report": report})
+
+
+@never_cache
+@login_required
+@require_GET
+def document_job_download(request, pk):
+    job, report = _document_job(request, pk)
+    if job.state != ExportJob.State.DONE or not job.file:
+        raise Http404(_("The document is not ready."))
+    _render, content_type, inline = document_jobs.DOCUMENTS[job.params["extension"]]
+    return private_download(FileResponse(job.file.open("rb"), content_type=content_type), job.filename, inline=inline)
 
 
 @login_required
@@ -208,6 +226,8 @@ urlpatterns = [
     path("<id:pk>/", detail, name="detail"),
     path("<id:pk>/pdf/", document, {"extension": "pdf"}, name="pdf"),
     path("<id:pk>/xlsx/", document, {"extension": "xlsx"}, name="xlsx"),
+    path("documents/<id:pk>/", document_job, name="document_job"),
+    path("documents/<id:pk>/download/", document_job_download, name="document_job_download"),
     path("register/", register, name="register"),
     path("register/<id:code>/", register_province, name="register_province"),
 ]

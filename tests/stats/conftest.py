@@ -27,7 +27,7 @@ def annual(chain):
     w = chain
     w.sigma = factories.OrganisationFactory(name="Sigma", tax_code="0107777777", is_generator=False, is_facility=True)
     w.sigma_site = factories.SiteFactory(organisation=w.sigma, name="Sigma xử lý", ward=w.hanoi_ward)
-    w.sigma_permit = factories.PermitFactory(site=w.sigma_site, number="88/GPMT-BTNMT")
+    w.sigma_permit = factories.PermitFactory(site=w.sigma_site, number="0088/GPMT-BTNMT")  # never a number of the factory's sequence
     w.sigma_permit.waste_codes.set([w.oil, w.lamps])
     w.sigma_permit.treatment_methods.set([w.incineration, w.recycling])
     w.hcm_official = factories.JurisdictionFactory(user=factories.UserFactory(username="hcm_official"), province=w.hcm).user

@@ -63,7 +63,7 @@ def test_generator_prefill_counts_what_left_the_site_in_the_year(year_of_alpha):
         ("16 01 06", "TC", "planned", "Sigma"): ("19.80", 1),
     }
     assert result["handed_over_kg"] == "417.80"
-    assert {r["facility"]["name"]: r["permit"] for r in result["handed_over"]} == {"Omega": w.permit.number, "Sigma": "88/GPMT-BTNMT"}
+    assert {r["facility"]["name"]: r["permit"] for r in result["handed_over"]} == {"Omega": w.permit.number, "Sigma": "0088/GPMT-BTNMT"}
     # The return is listed apart, at the quantity received back, and counted in no total.
     assert [(r["waste_code"], r["quantity_kg"], r["manifests"]) for r in result["returned"]] == [("17 02 03", "299.00", 1)]
 
