@@ -122,3 +122,27 @@ def test_the_breakdowns_of_one_scan_equal_one_group_by_each(figures, params):
         expected = {row[key]: tuple(row[k] for k in selectors.KG_FIELDS) for row in one_by_one}
         assert {row[key]: tuple(row[k] for k in selectors.KG_FIELDS) for row in found[key]} == expected
         assert expected or params  # the unfiltered year has figures in every breakdown
+
+
+def test_the_table_body_escapes_every_value_and_formats_the_numbers():
+    from datetime import date
+
+    from django.utils import translation
+
+    from stats.templatetags.stats_format import table_body
+
+    table = selectors.Table(
+        "t",
+        "T",
+        [("label", "L", "text"), ("kg", "kg", "kg"), ("n", "n", "count"), ("p", "%", "percent"), ("d", "d", "date"), ("x", "x", "text")],
+        [["<b>&\"", Decimal("1234.5"), 3, Decimal("12.34"), date(2026, 1, 2), "a<b"], [None, None, None, None, None, None]],
+        links=["?a=1&b=<2>"],
+    )
+    with translation.override("vi"):
+        html = str(table_body(table))
+    assert html == (
+        '<tbody><tr><th scope="row"><a href="?a=1&amp;b=&lt;2&gt;">&lt;b&gt;&amp;&quot;</a></th><td class="num">1.234</td>'
+        '<td class="num">3</td><td class="num">12,3 %</td><td class="num">02/01/2026</td><td class="num">a&lt;b</td></tr>'
+        '<tr><th scope="row">—</th><td class="num"></td><td class="num"></td><td class="num"></td><td class="num"></td>'
+        '<td class="num"></td></tr></tbody>'
+    )
