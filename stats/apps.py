@@ -23,10 +23,11 @@ class StatsConfig(AppConfig):
 
         from accounts.models import Organisation, Permit, Site
         from catalog.models import TreatmentMethod, WasteChapter, WasteCode
+        from gis.models import Province
 
         from .rollups import reference_changed
 
-        for model in (Organisation, Site, Permit, WasteCode, WasteChapter, TreatmentMethod):
+        for model in (Organisation, Site, Permit, WasteCode, WasteChapter, TreatmentMethod, Province):
             for name, signal in (("save", post_save), ("delete", post_delete)):
                 signal.connect(reference_changed, sender=model, dispatch_uid=f"stats.reference.{name}.{model.__name__}")
         for through in (Permit.waste_codes.through, Permit.treatment_methods.through):

@@ -519,8 +519,8 @@ def versions(names):
 
 
 def reference_changed(sender, **kwargs):
-    """Receiver of saves and deletes of what the statistics and maps name (sites, organisations, permits, the
-    catalog): cached tables and maps holding names, capacities or permit dates are read again."""
+    """Receiver of saves and deletes of what the statistics and maps name (sites, organisations, permits,
+    provinces, the catalog): cached tables and maps holding names, capacities or permit dates are read again."""
     bump([REFERENCE])
 
 

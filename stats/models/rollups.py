@@ -281,9 +281,9 @@ class FlowSite(models.Model):
 
 
 class RollupVersion(models.Model):
-    """Counters that move whenever what the statistics read changes: `rollups` at every recompute and rebuild,
-    `year:Y` and `year:Y:province:P` when a recompute touches that year (and province), `reference` when a site,
-    organisation, permit or catalog entry is saved. Cached figures are keyed on the counters they depend on, so
+    """Counters that move whenever what the statistics read changes: `any` at every recompute and rebuild,
+    `rebuild` at every rebuild, `year:Y` and `year:Y:province:P` when a recompute touches that year (and
+    province), `reference` when a site, organisation, permit, province or catalog entry is saved or deleted. Cached figures are keyed on the counters they depend on, so
     a change is never hidden by a cache (stats.rollups.versions)."""
 
     scope = models.CharField(max_length=40, primary_key=True)
