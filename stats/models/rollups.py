@@ -7,7 +7,8 @@ What counts (stats.rollups.counted): a manifest the generator has handed over (s
 Drafts, manifests awaiting the generator's signature and cancelled ones count nowhere.
 
 Dates: a manifest belongs to the year and month of its handover (the generator's signature, Vietnam time) in
-the tables of generation and flows (WasteMonth, ManifestMonth, GeneratorYear, Flow); in the facilities' tables
+the tables of generation and flows (WasteMonth, ManifestMonth, GeneratorYear, GeneratorCode, Flow, FlowSite, and
+SilentGenerator, derived from GeneratorYear); in the facilities' tables
 (FacilityYear, FacilityIntake) to the year of its receipt, the year the licensed capacity is counted in
 (manifests.CapacityUsage).
 
