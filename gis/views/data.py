@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from json.encoder import encode_basestring
 
+import psycopg2.extensions
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import EmptyResultSet
@@ -197,7 +198,10 @@ FEATURE_SQL = (
 
 
 def _collection(features, organisations):
-    return f'{{"type":"FeatureCollection","features":[{features}],"organisations":{{{organisations}}}}}'.encode()
+    """The FeatureCollection (UTF-8 bytes) around the features and organisations, joined texts or UTF-8 bytes."""
+    if isinstance(features, str):
+        features, organisations = features.encode(), organisations.encode()
+    return b"".join((b'{"type":"FeatureCollection","features":[', features, b'],"organisations":{', organisations, b"}}"))
 
 
 def _sites_geojson_sql(user, filters, permits, today):
@@ -220,10 +224,12 @@ def _sites_geojson_sql(user, filters, permits, today):
         ) p ON p.site_id = s.pk
     """
     with _without_jit(), connection.cursor() as cursor:
+        # The texts as PostgreSQL sends them (UTF-8 bytes): never decoded to be encoded again.
+        psycopg2.extensions.register_type(psycopg2.extensions.BYTES, cursor.cursor)
         cursor.execute(query, [*linked_params, *params, today, today])  # in the order of the placeholders
         rows = cursor.fetchall()
     organisations = dict.fromkeys(organisation for _feature, organisation in rows)  # "id":"name", each once
-    return _collection(",".join([feature for feature, _organisation in rows]), ",".join(organisations))
+    return _collection(b",".join([feature for feature, _organisation in rows]), b",".join(organisations))
 
 
 def sites_geojson(user, filters):
