@@ -9,11 +9,12 @@ positions, spread like the seeder's) when the seeder made fewer. It logs in as a
 provincial official of the province with most sites, the member of the largest generator and the staff of the
 largest facility, and requests through Django's test client (the whole request: middleware, queries, template):
 
-- the sites GeoJSON, **cold** (cache cleared before each request: the query, the serialisation and gzip) and
-  **warm** (from the cache, as every request after the first within HWMS_MAP_CACHE_SECONDS);
+- the sites GeoJSON, **cold** (the version counters moved before each request, as a saved site or a rollup
+  recompute moves them: the query, the serialisation and gzip) and **warm** (from the cache, as every request
+  until the next change);
 - the same with a filter (facilities with a permit in force; a waste code);
 - the province layer; the sites map page; the choropleth and the flows pages, cold and warm (their figures come
-  from stats.queries, over the raw manifests until the rollups serve them).
+  from stats.queries: the rollups for whoever sees the whole country, the raw manifests in scope for others).
 
 It prints p50 / p95 in milliseconds, the size of the answer and the number of features. Not a test: figures
 depend on the machine.
@@ -115,15 +116,16 @@ def personas():
 
 
 def measure(client, url, params, repeat, cold):
-    from django.core.cache import cache
+    from benchmarks.bench_stats import backend_cpu, drop_cached_sections
 
-    times, size, features = [], 0, None
+    times, cpu, size, features = [], [], 0, None
     for _ in range(repeat):
         if cold:
-            cache.clear()
-        started = time.perf_counter()
+            drop_cached_sections()  # every version counter moved: nothing cached is found
+        started, app, database = time.perf_counter(), time.process_time(), backend_cpu()
         response = client.get(url, params, headers={"Accept-Encoding": "gzip"})
         times.append((time.perf_counter() - started) * 1000)
+        cpu.append((time.process_time() - app + backend_cpu() - database) * 1000)
         assert response.status_code == 200, (url, params, response.status_code)
         size = len(response.content)
     if response.get("Content-Type", "").startswith("application/geo+json"):
@@ -136,7 +138,7 @@ def measure(client, url, params, repeat, cold):
         features = len(json.loads(body)["features"])
     from benchmarks.bench_pages import percentile
 
-    return statistics.median(times), percentile(times, 0.95), size, features
+    return statistics.median(times), percentile(times, 0.95), statistics.median(cpu), size, features
 
 
 def main():
@@ -166,7 +168,7 @@ def main():
             (f"choropleth page {year}", reverse("gis:choropleth"), {"year": year}),
             (f"flows page {year}", reverse("gis:flows"), {"year": year}),
         ]
-    print("| who | request | cache | p50 ms | p95 ms | bytes sent | features |\n|---|---|---|---|---|---|---|")
+    print("| who | request | cache | p50 ms | p95 ms | CPU ms (app + PostgreSQL, p50) | bytes sent | features |\n|---|---|---|---|---|---|---|---|")
     for name, user in personas().items():
         client = Client(HTTP_HOST="localhost")
         client.force_login(user)
@@ -174,9 +176,9 @@ def main():
             slow = "page" in label and ("choropleth" in label or "flows" in label)
             for cold in (True, False):
                 repeat = min(args.repeat, 3) if (slow and cold) else args.repeat
-                p50, p95, size, features = measure(client, url, params, repeat, cold)
+                p50, p95, cpu, size, features = measure(client, url, params, repeat, cold)
                 print(
-                    f"| {name} | {label} | {'cold' if cold else 'warm'} | {p50:.1f} | {p95:.1f} | {size:,} | "
+                    f"| {name} | {label} | {'cold' if cold else 'warm'} | {p50:.1f} | {p95:.1f} | {cpu:.0f} | {size:,} | "
                     f"{'' if features is None else f'{features:,}'} |",
                     flush=True,
                 )

@@ -1,9 +1,10 @@
 """The statistics the maps read: the interface between the GIS pages and the statistics rollups.
 
-The map pages (gis/views) call only these two functions, so the figures they draw and tabulate are exactly what
-these return, and the implementation can change underneath them. For now they are GROUP BYs over the raw
-manifests; the rollup tables will serve the same signatures and the same numbers (the lead swaps the bodies when
-the statistics issue is merged; the GIS tests compare the maps with these functions, so they keep holding).
+The map pages (gis/views) call only these functions, so the figures they draw and tabulate are exactly what
+these return, and the implementation can change underneath them. The country's figures (whoever sees every
+manifest) come from the rollup tables (stats.models.rollups), a province's or an enterprise's from the raw
+manifests the policy lets the user read (the rollups cannot express that scope); the GIS tests hold the two equal.
+`version()` names the state of what they read, for the maps' caches.
 
 What counts (the same rules as the rollups, stats.models.rollups):
 - manifests handed over by the generator and not cancelled (no drafts, nothing awaiting the generator's signature);
@@ -27,6 +28,9 @@ from django.db.models import F, Q, Sum
 
 from accounts import policy
 from manifests.models import FollowUp, ManifestLine, Status
+
+from . import rollups
+from .models import FacilityYear, FlowSite, GeneratorCode, WasteYear
 
 DIRECTIONS = ("generated", "treated")
 COUNTED = (Status.READY, Status.IN_TRANSIT, Status.DELIVERED, Status.RECEIVED, Status.COMPLETED, Status.REJECTED)
@@ -72,8 +76,6 @@ def _handed_over_in(lines, year):
 def _national_totals(year, chapter, direction):
     """The country's figures from the rollups (stats.models.rollups), the same rules as below: None where the
     rollups have no such grain (treated by chapter: FacilityYear is kept by method, not by code)."""
-    from .models import FacilityYear, WasteYear
-
     if direction == "generated":
         rows = WasteYear.objects.filter(year=year)
         if chapter:
@@ -124,11 +126,39 @@ def _raw_totals(user, year, chapter, direction):
 
 
 def flows(user, year, chapter=None):
-    """[(generator province code, facility site id, kg (Decimal))] for the year, largest first."""
-    rows = (
+    """[(generator province code, facility site id, kg (Decimal))] for the year, largest first.
+
+    The country's flows (whoever sees every manifest) read the rollups (FlowSite); others their manifests."""
+    if policy.scope_for(user).sees_everything:
+        rows = FlowSite.objects.filter(year=year)
+        if chapter:
+            rows = rows.filter(chapter__code=chapter)
+        rows = rows.values_list("province", "facility_site").annotate(kg=Sum("declared_kg")).order_by()
+    else:
+        rows = _raw_flows(user, year, chapter)
+    result = [(int(province), int(site), Decimal(kg)) for province, site, kg in rows if kg]
+    return sorted(result, key=lambda row: (-row[2], row[0], row[1]))
+
+
+def _raw_flows(user, year, chapter):
+    """flows over the raw manifests the user may read: [(province, facility site, kg)]."""
+    return (
         _handed_over_in(_lines(user, chapter), year)
         .values_list("manifest__province", "manifest__facility_site")
         .annotate(kg=Sum("quantity_kg"))
     )
-    result = [(int(province), int(site), Decimal(kg)) for province, site, kg in rows if kg]
-    return sorted(result, key=lambda row: (-row[2], row[0], row[1]))
+
+
+def sites_with_waste_code(code):
+    """The ids of the generator sites that handed waste of `code` ("17 02 03", any catalog version) over, in any
+    year (a subquery over the rollup GeneratorCode, for the sites map's filter)."""
+    return GeneratorCode.objects.filter(waste_code__code=code).values("site").distinct()
+
+
+def version(figures=True):
+    """A text naming the state of what the maps read: the reference data (sites, organisations, permits, the
+    catalog) and, with `figures`, the statistics (every rollup recompute and rebuild). It changes, in the
+    transaction of the change, whenever they do (stats.rollups.bump), so a cache keyed on it is never stale."""
+    names = [rollups.REFERENCE, rollups.ANY] if figures else [rollups.REFERENCE]
+    counters = rollups.versions(names)
+    return ".".join(str(counters[name]) for name in names)

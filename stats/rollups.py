@@ -7,6 +7,13 @@ serves three uses, so they cannot drift apart:
   the committed state, never adds to a stored figure, so it is correct when delivered twice or out of order;
 - `differences()`: the stored rows compared with the GROUP BY (the `check_rollups` command).
 
+One table is derived rather than grouped: `SilentGenerator` (the generators that declared waste in the two years
+before a year and filed nothing in it), computed by one SELECT over GeneratorYear (`Silent`). It is rebuilt and
+recomputed with GeneratorYear, after it, and checked against the same SELECT over the raw GROUP BY of GeneratorYear.
+
+Every recompute and rebuild moves version counters (`RollupVersion`, `versions()`), in the same transaction, so
+figures cached under the counters they read are never older than the rollups (stats.selectors).
+
 What counts and when is said in stats.models.rollups.
 """
 
@@ -24,7 +31,19 @@ from django.utils import timezone
 
 from manifests.models import FollowUp, Manifest, ManifestLine, Status
 
-from .models import FacilityIntake, FacilityYear, Flow, GeneratorCode, GeneratorYear, ManifestMonth, WasteMonth, WasteYear
+from .models import (
+    FacilityIntake,
+    FacilityYear,
+    Flow,
+    FlowSite,
+    GeneratorCode,
+    GeneratorYear,
+    ManifestMonth,
+    RollupVersion,
+    SilentGenerator,
+    WasteMonth,
+    WasteYear,
+)
 
 # Handed over and not cancelled: the manifests the statistics count.
 COUNTED = (Status.READY, Status.IN_TRANSIT, Status.DELIVERED, Status.RECEIVED, Status.COMPLETED, Status.REJECTED)
@@ -107,26 +126,36 @@ class Grouping:
             cursor.execute(f"INSERT INTO {self.table} ({columns}) {sql}", params)
             return cursor.rowcount
 
-    def replace_all(self):
-        """Empty the table and fill it with the whole GROUP BY, in one transaction; returns the rows written.
+    def expected(self):
+        """The rows the table should hold, as dicts of KEY-prefixed keys and the measures (check_rollups)."""
+        return self.queryset().iterator()
 
-        On PostgreSQL the GROUP BY is computed first into a temporary table (CREATE TABLE AS may run in
-        parallel; INSERT … SELECT may not), then the table is locked against writers (readers go on reading
-        the previous rows) only for the DELETE and the copy."""
+    def replace_all(self):
+        """Empty the table and fill it with the whole GROUP BY, in one transaction; returns the rows written."""
+        return _replace_all(self, *self.sql())
+
+
+def _replace_all(grouping, sql, params, columns):
+    """Empty the grouping's table and fill it with the SELECT `sql`, in one transaction; returns the rows written.
+
+    On PostgreSQL the SELECT is computed first into a temporary table (CREATE TABLE AS may run in parallel;
+    INSERT … SELECT may not), then the table is locked against writers (readers go on reading the previous rows)
+    only for the DELETE and the copy."""
+    table, scratch = grouping.table, f"rebuild_{grouping.table}"
+    with transaction.atomic(), connection.cursor() as cursor:
         if connection.vendor != "postgresql":
-            with transaction.atomic(), connection.cursor() as cursor:
-                cursor.execute(f"DELETE FROM {self.table}")
-                return self.insert()
-        sql, params, columns = self.sql()
-        scratch = f"rebuild_{self.table}"
-        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(f"DELETE FROM {table}")
+            cursor.execute(f"INSERT INTO {table} ({columns}) {sql}", params)
+            written = cursor.rowcount
+        else:
             cursor.execute(f"CREATE TEMPORARY TABLE {scratch} ON COMMIT DROP AS {sql}", params)
-            cursor.execute(f"LOCK TABLE {self.table} IN EXCLUSIVE MODE")
-            cursor.execute(f"DELETE FROM {self.table}")
-            cursor.execute(f"INSERT INTO {self.table} ({columns}) SELECT * FROM {scratch}")
+            cursor.execute(f"LOCK TABLE {table} IN EXCLUSIVE MODE")
+            cursor.execute(f"DELETE FROM {table}")
+            cursor.execute(f"INSERT INTO {table} ({columns}) SELECT * FROM {scratch}")
             written = cursor.rowcount
             cursor.execute(f"DROP TABLE {scratch}")  # now, not at the commit: a caller's transaction may rebuild twice
-            return written
+        bump([ANY, REBUILD])  # with the rows: a reader sees both or neither
+        return written
 
 
 def _year(path):
@@ -213,6 +242,17 @@ GROUPINGS = {
         },
         {"transported_kg": TRANSPORTED_KG, "received_kg": RECEIVED_KG, "manifests": MANIFESTS},
     ),
+    "flow_site": Grouping(
+        FlowSite,
+        _counted_lines,
+        {
+            "year": _year(SIGNED),
+            "province": F("manifest__province"),
+            "facility_site": F("manifest__facility_site"),
+            "chapter": F("waste_code__chapter"),
+        },
+        {"declared_kg": DECLARED_KG},
+    ),
     "facility_year": Grouping(
         FacilityYear,
         _received_lines,
@@ -238,6 +278,84 @@ GROUPINGS = {
         {"received_kg": RECEIVED_KG, "treated_kg": TREATED_KG, "manifests": MANIFESTS},
     ),
 }
+
+
+
+
+class Silent:
+    """SilentGenerator: for each year Y, the generators with declared waste (GeneratorYear rows with declared_kg
+    above zero) in Y-1 or Y-2 and no GeneratorYear row in Y — in the whole country (province empty) and in each
+    province (rows of the province only). `declared_kg` sums those earlier rows. The rule the dashboards showed
+    as a query (an anti-join over GeneratorYear on every view), kept as a table.
+
+    One SELECT (`sql`) over a source of (year, generator_id, province_id, declared_kg) rows: the GeneratorYear
+    table for the rebuild and the recompute, the raw GROUP BY of GeneratorYear for the check. Read after
+    GeneratorYear is written (in GROUPINGS after it, in the same transaction in `recompute`)."""
+
+    model = SilentGenerator
+    keys = {"year": None, "province": None, "generator": None}
+    measures = {"declared_kg": None}
+    COLUMNS = "year, province_id, generator_id, declared_kg"
+    SELECT = """
+        WITH gy AS ({source}),
+        e AS (
+            SELECT year + 1 AS target, generator_id, province_id, declared_kg FROM gy WHERE declared_kg > 0
+            UNION ALL
+            SELECT year + 2 AS target, generator_id, province_id, declared_kg FROM gy WHERE declared_kg > 0
+        )
+        SELECT e.target, CAST(NULL AS integer), e.generator_id, SUM(e.declared_kg) FROM e
+        WHERE {targets} NOT EXISTS (SELECT 1 FROM gy a WHERE a.generator_id = e.generator_id AND a.year = e.target)
+        GROUP BY e.target, e.generator_id
+        UNION ALL
+        SELECT e.target, e.province_id, e.generator_id, SUM(e.declared_kg) FROM e
+        WHERE {targets} NOT EXISTS (
+            SELECT 1 FROM gy a WHERE a.generator_id = e.generator_id AND a.province_id = e.province_id AND a.year = e.target
+        )
+        GROUP BY e.target, e.province_id, e.generator_id
+    """
+
+    @property
+    def table(self):
+        return self.model._meta.db_table
+
+    def sql(self, generator=None, years=None, raw=False):
+        """(SELECT, parameters, columns) of the rows for `years` (all when None) of `generator` (all when None),
+        over the GeneratorYear table, or over its raw GROUP BY when `raw`."""
+        if raw:
+            grouped, params, _columns = GROUPINGS["generator_year"].sql(Q(manifest__generator=generator) if generator else None)
+            source = f"SELECT {KEY}year AS year, {KEY}generator AS generator_id, {KEY}province AS province_id, declared_kg FROM ({grouped}) r"
+        else:
+            source = f"SELECT year, generator_id, province_id, declared_kg FROM {GeneratorYear._meta.db_table}"
+            params = []
+            if generator is not None:
+                source += " WHERE generator_id = %s"
+                params = [generator]
+        targets = ""
+        if years is not None:  # the source's parameters come once (a CTE), the years once per branch
+            targets = f"e.target IN ({', '.join(['%s'] * len(years))}) AND"
+            params = [*params, *years, *years]
+        sql = self.SELECT.format(source=source, targets=targets)
+        return sql, params, self.COLUMNS
+
+    def insert(self, where):
+        """The rows of one generator: `where` is (generator id, [years] or None for all)."""
+        sql, params, columns = self.sql(*where)
+        with connection.cursor() as cursor:
+            cursor.execute(f"INSERT INTO {self.table} ({columns}) {sql}", params)
+            return cursor.rowcount
+
+    def replace_all(self):
+        return _replace_all(self, *self.sql())
+
+    def expected(self):
+        sql, params, _columns = self.sql(raw=True)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            names = [f"{KEY}year", f"{KEY}province", f"{KEY}generator", "declared_kg"]
+            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+GROUPINGS["silent"] = Silent()
 
 
 # --- one manifest's keys -------------------------------------------------------------------------------
@@ -299,6 +417,14 @@ def scopes(manifest, codes):
             & _in(SIGNED, year),
             Q(facility=manifest.facility_id, province=province, facility_province=manifest.facility_province_id, year=signed.year),
         ),
+        (
+            "flow_site",
+            Q(manifest__facility_site=manifest.facility_site_id, manifest__province=province) & _in(SIGNED, year),
+            Q(facility_site=manifest.facility_site_id, province=province, year=signed.year),
+        ),
+        # After generator_year (it reads that table): the generator's lists, every year (a few rows), so that
+        # every recompute of the generator takes the same lock.
+        ("silent", (manifest.generator_id, None), Q(generator=manifest.generator_id)),
     ]
     if manifest.received_at is not None and manifest.permit_id is not None:
         received = timezone.localtime(manifest.received_at, tz()).year
@@ -329,7 +455,10 @@ def recompute(manifest_id):
     """Bring every rollup row the manifest touches to what the raw rows say now. Returns the rows written."""
     manifest = (
         Manifest.objects.filter(pk=manifest_id)
-        .only("generator_signed_at", "received_at", "province", "facility_province", "generator", "generator_site", "facility", "permit")
+        .only(
+            "generator_signed_at", "received_at", "province", "facility_province", "generator", "generator_site", "facility",
+            "facility_site", "permit",
+        )
         .first()
     )
     if manifest is None:
@@ -343,7 +472,56 @@ def recompute(manifest_id):
             grouping = GROUPINGS[name]
             grouping.model.objects.filter(rollup_q).delete()
             written += grouping.insert(raw_q)
+        bump(touched(manifest))
     return written
+
+
+def touched(manifest):
+    """The version counters a recompute of the manifest moves: every figure, its years (handover, receipt) and
+    those years in its two provinces (generator site's, facility's)."""
+    years = {timezone.localtime(manifest.generator_signed_at, tz()).year}
+    if manifest.received_at is not None:
+        years.add(timezone.localtime(manifest.received_at, tz()).year)
+    provinces = {manifest.province_id, manifest.facility_province_id} - {None}
+    return [ANY, *(year_scope(y) for y in years), *(year_scope(y, p) for y in years for p in provinces)]
+
+
+# --- versions of what the statistics read -------------------------------------------------------------------
+
+ANY = "any"  # every recompute and rebuild
+REBUILD = "rebuild"  # every rebuild (figures of any year may change)
+REFERENCE = "reference"  # sites, organisations, permits, the catalog: names and capacities in the tables
+
+
+def year_scope(year, province=None):
+    return f"year:{year}" if province is None else f"year:{year}:province:{province}"
+
+
+def bump(names):
+    """Move the counters `names` by one, in this transaction (one statement; rows in a fixed order, so two
+    transactions cannot deadlock on them)."""
+    names = sorted(set(names))
+    if not names:
+        return
+    table = RollupVersion._meta.db_table
+    values = ", ".join(["(%s, 1)"] * len(names))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (scope, value) VALUES {values} ON CONFLICT (scope) DO UPDATE SET value = {table}.value + 1",
+            names,
+        )
+
+
+def versions(names):
+    """{name: counter} for `names` (0 for a counter never moved): one query."""
+    found = dict(RollupVersion.objects.filter(scope__in=names).values_list("scope", "value"))
+    return {name: found.get(name, 0) for name in names}
+
+
+def reference_changed(sender, **kwargs):
+    """Receiver of saves and deletes of what the statistics and maps name (sites, organisations, permits,
+    provinces, the catalog): cached tables and maps holding names, capacities or permit dates are read again."""
+    bump([REFERENCE])
 
 
 # --- everything -----------------------------------------------------------------------------------------
@@ -376,7 +554,7 @@ def differences(names=None, limit=20):
         keys, measures = list(grouping.keys), list(grouping.measures)
         columns = [grouping.model._meta.get_field(k).attname for k in keys]
         stored = _rows(grouping.model.objects.values(*columns, *measures).iterator(), columns, measures)
-        expected = _rows(grouping.queryset().iterator(), [f"{KEY}{k}" for k in keys], measures)
+        expected = _rows(grouping.expected(), [f"{KEY}{k}" for k in keys], measures)
         diff = []
         for key in sorted(stored.keys() | expected.keys(), key=lambda k: tuple((v is None, v) for v in k)):
             if stored.get(key) != expected.get(key):

@@ -7,10 +7,12 @@ from datetime import timedelta
 from decimal import Decimal
 from urllib.parse import urlencode
 
+from django.core.cache import cache
+from django.db import connection
 from django.db.models import Q, Sum
 from django.http import Http404
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -21,7 +23,18 @@ from common.integers import bounded_int
 from gis.models import Province
 from manifests import selectors as manifest_selectors
 
-from .models import FacilityIntake, FacilityYear, Flow, GeneratorCode, GeneratorYear, ManifestMonth, WasteMonth, WasteYear
+from . import rollups
+from .models import (
+    FacilityIntake,
+    FacilityYear,
+    Flow,
+    GeneratorCode,
+    GeneratorYear,
+    ManifestMonth,
+    SilentGenerator,
+    WasteMonth,
+    WasteYear,
+)
 
 KG_FIELDS = ("declared_kg", "transported_kg", "received_kg", "treated_kg")
 TOP = 20
@@ -39,6 +52,10 @@ class Filters:
         """The filters as URL parameters (for links and exports)."""
         pairs = {"year": self.year, "province": self.province, "chapter": self.chapter, "method": self.method}
         return {k: v for k, v in pairs.items() if v not in (None, "")}
+
+    def key(self):
+        """The filters in a cache key."""
+        return f"{self.year}|{self.province or ''}|{self.chapter or ''}|{self.method or ''}"
 
 
 _int = bounded_int
@@ -116,8 +133,10 @@ def _waste_rows(filters, model=WasteYear):
     return rows
 
 
-def _breakdown(filters, key, labels, name, title, chart="bar", link=None):
-    data = _waste_rows(filters).values(key).annotate(**_sums(*KG_FIELDS)).order_by()
+def _breakdown(filters, key, labels, name, title, chart="bar", link=None, data=None):
+    """One table of the year's waste by `key`; `data` the [{key: …, kg fields…}] already summed (else queried)."""
+    if data is None:
+        data = _waste_rows(filters).values(key).annotate(**_sums(*KG_FIELDS)).order_by()
     rows = sorted(([labels(item[key]), *(item[k] or Decimal(0) for k in KG_FIELDS), item[key]] for item in data), key=lambda row: -row[1])
     keys = [row.pop() for row in rows]
     links = [link(key) for key in keys] if link else []
@@ -128,15 +147,49 @@ def _names(model, attribute="name", key="pk"):
     return dict(model.objects.values_list(key, attribute))
 
 
-def national(filters):
-    """Every figure of the officials' dashboard for the filters (a province already enforced by filters_from)."""
-    provinces = _names(Province)
-    methods = {pk: f"{code} – {name}" for pk, code, name in TreatmentMethod.objects.values_list("pk", "code", "name_vi")}
-    codes = {pk: code for pk, code in WasteCode.objects.values_list("pk", "code")}
-    chapters = {code: f"{code} – {name}" for code, name in WasteChapter.objects.values_list("code", "name_vi")}
-    states = dict(PhysicalState.choices)
-    untreated = _("Not treated yet")
+# The breakdowns of the year's waste (WasteYear): (table, key of the sums).
+DIMENSIONS = (
+    ("by_province", "province"),
+    ("by_chapter", "waste_code__chapter__code"),
+    ("by_code", "waste_code"),
+    ("by_class", "waste_code__class_marker"),
+    ("by_state", "physical_state"),
+    ("by_method", "method"),
+)
 
+
+def _dimension_sums(filters):
+    """{key of DIMENSIONS: [{key: value, kg fields…}]}: the year's WasteYear rows summed by each dimension.
+    One scan on PostgreSQL (GROUPING SETS); one GROUP BY per dimension elsewhere."""
+    if connection.vendor != "postgresql":
+        return {key: list(_waste_rows(filters).values(key).annotate(**_sums(*KG_FIELDS)).order_by()) for _name, key in DIMENSIONS}
+    columns = ("w.province_id", "ch.code", "w.waste_code_id", "c.class_marker", "w.physical_state", "w.method_id")
+    where, params = ["w.year = %s"], [filters.year]
+    for condition, value in (("w.province_id = %s", filters.province), ("ch.code = %s", filters.chapter), ("w.method_id = %s", filters.method)):
+        if value:
+            where.append(condition)
+            params.append(value)
+    sums = ", ".join(f"SUM(w.{k})" for k in KG_FIELDS)
+    sql = (
+        f"SELECT GROUPING({', '.join(columns)}), {', '.join(columns)}, {sums} "
+        f"FROM {WasteYear._meta.db_table} w "
+        f"JOIN {WasteCode._meta.db_table} c ON c.id = w.waste_code_id "
+        f"JOIN {WasteChapter._meta.db_table} ch ON ch.id = c.chapter_id "
+        f"WHERE {' AND '.join(where)} "
+        f"GROUP BY GROUPING SETS ({', '.join(f'({column})' for column in columns)})"
+    )
+    found = {key: [] for _name, key in DIMENSIONS}
+    last = len(columns) - 1
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for row in cursor.fetchall():
+            index = next(i for i in range(len(columns)) if not row[0] >> (last - i) & 1)  # the one column grouped by
+            key = DIMENSIONS[index][1]
+            found[key].append({key: row[1 + index], **dict(zip(KG_FIELDS, row[1 + len(columns) :], strict=True))})
+    return found
+
+
+def _totals(filters):
     months = ManifestMonth.objects.filter(year=filters.year)
     if filters.province:
         months = months.filter(province=filters.province)
@@ -146,38 +199,130 @@ def national(filters):
     if filters.chapter or filters.method:  # quantities within the chapter or method; manifest counts stay whole
         totals.update({k: v or 0 for k, v in _waste_rows(filters).aggregate(**_sums(*KG_FIELDS)).items()})
     totals["treated_share"] = (totals["treated_kg"] / totals["declared_kg"] * 100) if totals["declared_kg"] else None
+    return totals
 
-    tables = [
-        _breakdown(filters, "province", lambda v: provinces.get(v, v), "by_province", _("Province"), link=lambda v: "?" + urlencode({**filters.query(), "province": v})),
-        _breakdown(filters, "waste_code__chapter__code", lambda v: chapters.get(v, v), "by_chapter", _("Chapter")),
-        _breakdown(filters, "waste_code", lambda v: codes.get(v, v), "by_code", _("Waste code")),
-        _breakdown(filters, "waste_code__class_marker", lambda v: v, "by_class", _("Class (KS/NH)")),
-        _breakdown(filters, "physical_state", lambda v: str(states.get(v, v)), "by_state", _("Physical state")),
-        _breakdown(filters, "method", lambda v: methods.get(v, untreated), "by_method", _("Treatment method")),
+
+def _breakdowns(filters):
+    provinces = _names(Province)
+    methods = {pk: f"{code} – {name}" for pk, code, name in TreatmentMethod.objects.values_list("pk", "code", "name_vi")}
+    codes = {pk: code for pk, code in WasteCode.objects.values_list("pk", "code")}
+    chapters = {code: f"{code} – {name}" for code, name in WasteChapter.objects.values_list("code", "name_vi")}
+    states = dict(PhysicalState.choices)
+    untreated = _("Not treated yet")
+    sums = _dimension_sums(filters)
+    labels = {
+        "by_province": (_("Province"), lambda v: provinces.get(v, v)),
+        "by_chapter": (_("Chapter"), lambda v: chapters.get(v, v)),
+        "by_code": (_("Waste code"), lambda v: codes.get(v, v)),
+        "by_class": (_("Class (KS/NH)"), lambda v: v),
+        "by_state": (_("Physical state"), lambda v: str(states.get(v, v))),
+        "by_method": (_("Treatment method"), lambda v: methods.get(v, untreated)),
+    }
+    links = {"by_province": lambda v: "?" + urlencode({**filters.query(), "province": v})}
+    return [
+        _breakdown(filters, key, labels[name][1], name, labels[name][0], link=links.get(name), data=sums[key]) for name, key in DIMENSIONS
     ]
+
+
+def _trend(filters):
     if filters.chapter or filters.method:
         trend = _waste_rows(filters, WasteMonth).values("month")
     else:
         trend = _waste_rows(filters, ManifestMonth).values("month")
     trend = trend.annotate(**_sums(*KG_FIELDS)).order_by("month")
     by_month = {row["month"]: row for row in trend}
-    tables.append(
-        Table(
-            "by_month",
-            _("Month"),
-            [("label", _("Month"), "text"), *QUANTITY_COLUMNS],
-            [[f"{m:02d}/{filters.year}", *(by_month.get(m, {}).get(k) or Decimal(0) for k in KG_FIELDS)] for m in range(1, 13)],
-            "line",
-        )
+    return Table(
+        "by_month",
+        _("Month"),
+        [("label", _("Month"), "text"), *QUANTITY_COLUMNS],
+        [[f"{m:02d}/{filters.year}", *(by_month.get(m, {}).get(k) or Decimal(0) for k in KG_FIELDS)] for m in range(1, 13)],
+        "line",
     )
-    tables += [
-        flows(filters, provinces),
-        top_generators(filters),
-        facilities(filters),
-        silent_generators(filters),
-        expiring_permits(filters),
+
+
+# --- the dashboard in cached sections ------------------------------------------------------------------------
+
+# How long a section stays cached at most: the version counters make it stale at the first change of what it
+# reads; this only bounds what a change the counters cannot see (a bulk update without signals) leaves in place.
+SECTION_SECONDS = 3600
+
+
+@dataclass
+class Section:
+    """A part of the officials' dashboard, cached under the version counters of what it reads (stats.rollups):
+    the rollups of `years` (in the filters' province when there is one), the reference data (names, permits and
+    capacities) when `reference`, and today's date when `daily`."""
+
+    name: str
+    compute: callable
+    years: tuple = ()
+    reference: bool = False
+    daily: bool = False
+
+    def counters(self, filters):
+        names = [rollups.REBUILD, *(rollups.year_scope(year, filters.province) for year in self.years)]
+        return names + [rollups.REFERENCE] if self.reference else names
+
+
+def _sections(filters):
+    year = filters.year
+    return [
+        Section("totals", lambda: _totals(filters), (year,)),
+        Section("breakdowns", lambda: _breakdowns(filters), (year,), reference=True),
+        Section("by_month", lambda: _trend(filters), (year,)),
+        Section("flows", lambda: flows(filters), (year,)),
+        Section("top_generators", lambda: top_generators(filters), (year,), reference=True),
+        Section("facilities", lambda: facilities(filters), (year,), reference=True),
+        Section("silent_generators", lambda: silent_generators(filters), (year, year - 1, year - 2), reference=True),
+        Section("expiring_permits", lambda: expiring_permits(filters), (), reference=True, daily=True),
+        Section("choices", filter_choices, (), reference=True),
     ]
-    return {"totals": totals, "tables": tables}
+
+
+@dataclass
+class Figures:
+    """The officials' dashboard for filters: `totals`, `tables` (in page order), `choices` of the filters, and
+    `keys` {table name: cache key of its section} (the page caches each table's HTML under it)."""
+
+    totals: dict
+    tables: list
+    choices: dict
+    keys: dict
+
+
+def dashboard_figures(filters):
+    """Every figure of the officials' dashboard, each section from the cache when its version counters have not
+    moved since it was computed (one query for the counters, one cache round trip), else computed and cached."""
+    sections = _sections(filters)
+    counters = rollups.versions(sorted({name for section in sections for name in section.counters(filters)}))
+    language = translation.get_language()
+    today = timezone.localdate().isoformat()
+    keys = {}
+    for section in sections:
+        stamp = ".".join(str(counters[name]) for name in section.counters(filters))
+        parts = ["stats:dashboard:v1", language, section.name, filters.key(), stamp, today if section.daily else ""]
+        keys[section.name] = ":".join(parts)
+    found = cache.get_many(list(keys.values()))
+    computed = {}
+    for section in sections:
+        if keys[section.name] not in found:
+            computed[keys[section.name]] = found[keys[section.name]] = section.compute()
+    if computed:
+        cache.set_many(computed, SECTION_SECONDS)
+    value = {section.name: found[keys[section.name]] for section in sections}
+    tables, table_keys = [], {}
+    for section in sections[1:-1]:
+        for table in value[section.name] if isinstance(value[section.name], list) else [value[section.name]]:
+            tables.append(table)
+            table_keys[table.name] = keys[section.name]
+    return Figures(totals=value["totals"], tables=tables, choices=value["choices"], keys=table_keys)
+
+
+def national(filters):
+    """Every figure of the officials' dashboard for the filters (a province already enforced by filters_from):
+    {"totals": {…}, "tables": [Table, …]}, through the sections' cache (dashboard_figures)."""
+    figures = dashboard_figures(filters)
+    return {"totals": figures.totals, "tables": figures.tables}
 
 
 def flows(filters, provinces=None):
@@ -269,17 +414,11 @@ SILENT_LIST = 200
 
 def silent_generators(filters, limit=SILENT_LIST):
     """Generators that declared waste in the two years before but filed no manifest this year (at most
-    `limit` listed, the largest first; the note says how many, "200+" beyond the list)."""
-    earlier = GeneratorYear.objects.filter(year__gte=filters.year - 2, year__lt=filters.year, declared_kg__gt=0)
-    this_year = GeneratorYear.objects.filter(year=filters.year)
-    if filters.province:
-        earlier, this_year = earlier.filter(province=filters.province), this_year.filter(province=filters.province)
-    data = list(
-        earlier.exclude(generator__in=this_year.values("generator"))
-        .values("generator")
-        .annotate(declared_kg=Sum("declared_kg"))
-        .order_by("-declared_kg")[: limit + 1]
-    )
+    `limit` listed, the largest first; the note says how many, "200+" beyond the list): the country's or the
+    province's list kept in SilentGenerator (stats.rollups.Silent)."""
+    rows = SilentGenerator.objects.filter(year=filters.year)
+    rows = rows.filter(province=filters.province) if filters.province else rows.filter(province__isnull=True)
+    data = list(rows.order_by("-declared_kg", "generator").values("generator", "declared_kg")[: limit + 1])
     count = f"{limit}+" if len(data) > limit else str(len(data))
     data = data[:limit]
     names = dict(Organisation.objects.filter(pk__in=[r["generator"] for r in data]).values_list("pk", "name"))

@@ -80,6 +80,16 @@ def _eager_celery(settings):
 
 
 @pytest.fixture(autouse=True)
+def _own_cache(settings):
+    """Each test reads and writes its own keys (a prefix of its own): the database rolls back after a test, the
+    cache does not, and figures cached under version counters that restart with the database (stats.rollups)
+    would otherwise be found by the next test. Redis is shared with the broker here: never flushed."""
+    import uuid
+
+    settings.CACHES = {alias: {**config, "KEY_PREFIX": uuid.uuid4().hex[:12]} for alias, config in settings.CACHES.items()}
+
+
+@pytest.fixture(autouse=True)
 def _no_cached_province_choices():
     # The database rolls back after each test, the cache does not (a local-memory cache lives as long as the
     # process, Redis longer): no test sees the provinces another one cached (gis.choices).

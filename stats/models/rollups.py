@@ -7,7 +7,8 @@ What counts (stats.rollups.counted): a manifest the generator has handed over (s
 Drafts, manifests awaiting the generator's signature and cancelled ones count nowhere.
 
 Dates: a manifest belongs to the year and month of its handover (the generator's signature, Vietnam time) in
-the tables of generation and flows (WasteMonth, ManifestMonth, GeneratorYear, Flow); in the facilities' tables
+the tables of generation and flows (WasteMonth, ManifestMonth, GeneratorYear, GeneratorCode, Flow, FlowSite, and
+SilentGenerator, derived from GeneratorYear); in the facilities' tables
 (FacilityYear, FacilityIntake) to the year of its receipt, the year the licensed capacity is counted in
 (manifests.CapacityUsage).
 
@@ -153,7 +154,37 @@ class GeneratorCode(Quantities):
     class Meta:
         verbose_name = _("waste per generator site, year and code")
         constraints = [models.UniqueConstraint(fields=["site", "year", "waste_code"], name="generatorcode_one_per_key")]
-        indexes = [models.Index(fields=["generator", "year"], name="generatorcode_generator")]
+        indexes = [
+            models.Index(fields=["generator", "year"], name="generatorcode_generator"),
+            # The sites map's waste-code filter: the sites that handed a code over (an index-only scan).
+            models.Index(fields=["waste_code", "site"], name="generatorcode_code_site"),
+        ]
+
+
+class SilentGenerator(models.Model):
+    """Generators that declared waste in the two years before `year` but filed no manifest in it: the country's
+    list (province empty) and each province's (a generator's sites in the province only). Derived from
+    GeneratorYear (stats.rollups.SILENT) and kept with it, so the dashboards read a list instead of an anti-join.
+    `declared_kg` is what the generator declared in the two years before."""
+
+    year = models.PositiveSmallIntegerField()
+    province = models.ForeignKey("gis.Province", on_delete=models.DO_NOTHING, db_constraint=False, null=True, related_name="+")
+    generator = models.ForeignKey("accounts.Organisation", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    declared_kg = models.DecimalField(_("declared (kg)"), **KG)
+
+    class Meta:
+        verbose_name = _("silent generator")
+        constraints = [
+            models.UniqueConstraint(fields=["year", "province", "generator"], condition=Q(province__isnull=False), name="silent_one_per_key"),
+            models.UniqueConstraint(fields=["year", "generator"], condition=Q(province__isnull=True), name="silent_one_per_key_national"),
+        ]
+        indexes = [
+            models.Index(fields=["year", "province", "-declared_kg"], name="silent_largest"),
+            models.Index(fields=["generator", "year"], name="silent_generator"),
+        ]
+
+    def __str__(self):
+        return f"{self.year}/{self.province_id}/{self.generator_id}"
 
 
 class FacilityFigures(models.Model):
@@ -230,6 +261,42 @@ class Flow(models.Model):
         return f"{self.year}: {self.province_id} → {self.facility_province_id}"
 
 
+class FlowSite(models.Model):
+    """Generator province → facility site, per year of handover and waste chapter: the declared quantity of
+    original manifests (the flows map; Flow is per facility organisation)."""
+
+    year = models.PositiveSmallIntegerField()
+    province = models.ForeignKey("gis.Province", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    facility_site = models.ForeignKey("accounts.Site", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    chapter = models.ForeignKey("catalog.WasteChapter", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    declared_kg = models.DecimalField(_("declared (kg)"), **KG)
+
+    class Meta:
+        verbose_name = _("flow to a facility site")
+        constraints = [
+            models.UniqueConstraint(fields=["year", "province", "facility_site", "chapter"], name="flowsite_one_per_key")
+        ]
+
+    def __str__(self):
+        return f"{self.year}: {self.province_id} → {self.facility_site_id}"
+
+
+class RollupVersion(models.Model):
+    """Counters that move whenever what the statistics read changes: `any` at every recompute and rebuild,
+    `rebuild` at every rebuild, `year:Y` and `year:Y:province:P` when a recompute touches that year (and
+    province), `reference` when a site, organisation, permit, province or catalog entry is saved or deleted. Cached figures are keyed on the counters they depend on, so
+    a change is never hidden by a cache (stats.rollups.versions)."""
+
+    scope = models.CharField(max_length=40, primary_key=True)
+    value = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("rollup version")
+
+    def __str__(self):
+        return f"{self.scope}={self.value}"
+
+
 class ExportJob(models.Model):
     """A long export run by Celery; its page shows the progress and, when done, a private download link."""
 
@@ -265,4 +332,17 @@ class ExportJob(models.Model):
         return int(100 * self.done / self.total) if self.total else 0
 
 
-__all__ = ["ExportJob", "FacilityIntake", "FacilityYear", "Flow", "GeneratorCode", "GeneratorYear", "ManifestMonth", "WasteMonth", "WasteYear"]
+__all__ = [
+    "ExportJob",
+    "FacilityIntake",
+    "FacilityYear",
+    "Flow",
+    "FlowSite",
+    "GeneratorCode",
+    "GeneratorYear",
+    "ManifestMonth",
+    "RollupVersion",
+    "SilentGenerator",
+    "WasteMonth",
+    "WasteYear",
+]

@@ -1,9 +1,12 @@
 """Statistics pages: thin views over stats.selectors (rollups only), scoped by accounts.policy."""
 
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import path
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
@@ -12,6 +15,8 @@ from accounts import policy
 
 from .. import exports, selectors
 from ..models import ExportJob
+
+TABLE_TEMPLATE = "stats/partials/table.html"
 
 
 def _year(request):
@@ -48,26 +53,44 @@ def home(request):
     raise Http404(_("There is no such dashboard."))
 
 
+def _tables_html(figures, query):
+    """Each table of the dashboard rendered (chart data, table, export links), from the cache under its section's
+    key (stats.selectors.dashboard_figures: the version counters, the language and the filters are in it)."""
+    keys = {table.name: f"{figures.keys[table.name]}:html:{table.name}" for table in figures.tables}
+    found = cache.get_many(list(keys.values()))
+    rendered = {}
+    for table in figures.tables:
+        if keys[table.name] not in found:
+            html = render_to_string(TABLE_TEMPLATE, {"table": table, "chart_id": f"chart-{table.name}", "query": query})
+            rendered[keys[table.name]] = found[keys[table.name]] = html
+    if rendered:
+        cache.set_many(rendered, selectors.SECTION_SECONDS)
+    return [mark_safe(found[keys[table.name]]) for table in figures.tables]  # noqa: S308 (rendered by the template)
+
+
 @login_required
 @require_GET
 def dashboard(request):
     filters = selectors.filters_from(request.GET, request.user)
-    figures = selectors.national(filters)
-    tables = figures["tables"]
+    figures = selectors.dashboard_figures(filters)
+    tables = figures.tables
     by_name = {table.name: table for table in tables}
+    query = filters.query()
     context = {
         "filters": filters,
         "year": filters.year,
-        "query": filters.query(),
-        "totals": figures["totals"],
+        "query": query,
+        "totals": figures.totals,
         "tables": tables,
         "by_name": by_name,
         "over_capacity": selectors.over_capacity(by_name["facilities"]),
         "compliance": selectors.compliance_counts(request.user),
-        "choices": selectors.filter_choices(),
+        "choices": figures.choices,
         "national": policy.scope_for(request.user).sees_everything,
-        "province_name": dict(selectors.filter_choices()["provinces"]).get(filters.province),
+        "province_name": dict(figures.choices["provinces"]).get(filters.province),
     }
+    if not request.GET.get("export"):
+        context["tables_html"] = _tables_html(figures, query)
     return _export_or_render(request, "stats/dashboard.html", context, tables)
 
 
