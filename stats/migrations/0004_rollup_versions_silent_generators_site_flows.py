@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
         ('accounts', '0003_signer_position_and_transport_permit'),
         ('catalog', '0001_initial'),
         ('gis', '0001_initial'),
-        ('stats', '0002_annual_reports'),
+        ('stats', '0003_statistics_report_files'),
     ]
 
     operations = [
