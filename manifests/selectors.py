@@ -117,6 +117,23 @@ def manifest_page(rows, *, after=None, before=None, size=None, province=False):
     return page
 
 
+def incoming_rows(user, facility_sites):
+    """The user's access rows of the manifests coming to `facility_sites` (sites of their facility organisations).
+
+    An organisation's row names the site through which it takes part (site_id; other_site_id when it is both the
+    generator and the facility). For an organisation that is no generator, a row at one of these sites is a
+    manifest it treats, so the rows alone answer (no join with the manifests: the page counts up to a thousand
+    rows per status). An organisation that also generates could take part through such a site as the generator:
+    its rows are checked against the manifest's facility site.
+    """
+    site_ids = [site.pk for site in facility_sites]
+    organisations = {site.organisation_id: site.organisation for site in facility_sites}
+    rows = scope_rows(user).filter(kind=policy.SCOPE_ORGANISATION, ref__in=organisations)
+    if any(organisation.is_generator for organisation in organisations.values()):
+        return rows.filter(manifest__facility_site_id__in=site_ids)
+    return rows.filter(site_id__in=site_ids)
+
+
 def load_for_transport(manifests):
     """What the driver's and the facility's lists show besides the parties: the vehicle and the sites' places."""
     attach(manifests, Vehicle, "vehicle")
