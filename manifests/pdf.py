@@ -263,9 +263,11 @@ PDF_LAYOUT_VERSION = 1
 
 
 def _row(obj):
+    """The loaded values of a row (a field left out by only() is not printed, and reading it would query)."""
     if obj is None:
         return None
-    return (obj._meta.label, tuple(field.value_from_object(obj) for field in obj._meta.concrete_fields))
+    loaded = obj.__dict__
+    return (obj._meta.label, tuple((field.attname, loaded[field.attname]) for field in obj._meta.concrete_fields if field.attname in loaded))
 
 
 def _printed_values(manifest, printed):

@@ -69,3 +69,11 @@ def test_a_signature_changes_the_copy(client, chain):
     services.sign(chain.alice, m, PASSWORD)
     _, signed_text = text_of(download(client, m))
     assert "UNSIGNED" not in signed_text and "CHƯA KÝ" not in signed_text and signed_text != draft_text
+
+
+def test_the_key_reads_only_what_was_loaded(chain, django_assert_num_queries):
+    m = in_transit(chain)
+    manifest = selectors.get_manifest_for_user(chain.alice, m.pk)
+    printed = pdf.Printed.load(manifest)
+    with django_assert_num_queries(0):
+        pdf.manifest_pdf_key(manifest, printed)
