@@ -45,7 +45,9 @@ def setup(args):
     call_command("migrate", verbosity=0)
     call_command("load_reference_data", verbosity=0, stdout=open(os.devnull, "w"))
     have = Manifest.objects.filter(created_by__username=SYNTHETIC_USER).count()
-    if have != args.manifests:
+    if args.reuse:
+        print(f"reusing {have} synthetic manifests (--reuse)")
+    elif have != args.manifests:
         started = time.monotonic()
         call_command("seed_synthetic", reset=have > 0, manifests=args.manifests, years=args.years, seed=args.seed, force=True)
         print(f"seeded {args.manifests} manifests in {time.monotonic() - started:.0f} s")
@@ -156,6 +158,7 @@ def main():
     parser.add_argument("--years", type=int, default=3)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--reuse", action="store_true", help="never seed: measure the synthetic manifests already there")
     args = parser.parse_args()
     setup(args)
     from django.test import Client
