@@ -120,18 +120,15 @@ def manifest_page(rows, *, after=None, before=None, size=None, province=False):
 def incoming_rows(user, facility_sites):
     """The user's access rows of the manifests coming to `facility_sites` (sites of their facility organisations).
 
-    An organisation's row names the site through which it takes part (site_id; other_site_id when it is both the
-    generator and the facility). For an organisation that is no generator, a row at one of these sites is a
-    manifest it treats, so the rows alone answer (no join with the manifests: the page counts up to a thousand
-    rows per status). An organisation that also generates could take part through such a site as the generator:
-    its rows are checked against the manifest's facility site.
+    Each row is checked against its manifest's facility site (an organisation that also generates takes part
+    through its sites as the generator too). Not by the rows' own site_id: PostgreSQL then ANDs the site index
+    with the status index, reading every row of a large facility's site (300,000 at 3 M manifests: 300 ms), where
+    walking the status index and looking each manifest up costs a tenth of it.
     """
-    site_ids = [site.pk for site in facility_sites]
-    organisations = {site.organisation_id: site.organisation for site in facility_sites}
-    rows = scope_rows(user).filter(kind=policy.SCOPE_ORGANISATION, ref__in=organisations)
-    if any(organisation.is_generator for organisation in organisations.values()):
-        return rows.filter(manifest__facility_site_id__in=site_ids)
-    return rows.filter(site_id__in=site_ids)
+    organisations = {site.organisation_id for site in facility_sites}
+    return scope_rows(user).filter(
+        kind=policy.SCOPE_ORGANISATION, ref__in=organisations, manifest__facility_site_id__in=[site.pk for site in facility_sites]
+    )
 
 
 def load_for_transport(manifests):

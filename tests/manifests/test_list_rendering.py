@@ -131,32 +131,3 @@ def test_the_incoming_rows_are_the_template_loops_html(client, chain, language):
             tag = Template("{% load manifest_tags %}{% incoming_rows page.items show %}").render(Context({"page": page, "show": show}))
         assert normalised(tag) == normalised(loop), show
         assert normalised(tag) in normalised(response.content.decode())
-
-
-def test_the_incoming_rows_are_the_manifests_coming_to_the_sites_with_or_without_the_join(chain):
-    """Rows alone for a facility that generates nothing; checked against the manifest's facility site otherwise."""
-    from accounts import policy
-    from manifests.views.facility import facility_sites
-
-    w = chain
-    for _ in range(2):
-        m = services.sign(w.alice, w.draft(), PASSWORD)
-        services.pickup(w.dan, m, vehicle=w.truck, quantities={line.pk: line.quantity_kg for line in m.lines.all()})
-    w.draft()
-    services.seal(w.alice, w.draft())
-
-    def reference(user, sites):
-        return set(
-            selectors.scope_rows(user)
-            .filter(kind=policy.SCOPE_ORGANISATION, ref__in={site.organisation_id for site in sites}, manifest__facility_site_id__in=[s.pk for s in sites])
-            .values_list("manifest_id", flat=True)
-        )
-
-    for is_generator in (False, True):
-        w.omega.is_generator = is_generator
-        w.omega.save()
-        policy.forget_scope(w.fred)
-        sites = list(facility_sites(w.fred))
-        rows = selectors.incoming_rows(w.fred, sites)
-        assert ("JOIN" in str(rows.query)) == is_generator
-        assert set(rows.values_list("manifest_id", flat=True)) == reference(w.fred, sites) and len(reference(w.fred, sites)) == 3
