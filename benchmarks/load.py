@@ -120,7 +120,10 @@ def main():
     parser.add_argument("--worker-class", default="sync", help="gunicorn worker class (sync, gthread)")
     parser.add_argument("--keep-alive", type=int, default=2, help="gunicorn keep-alive seconds (gthread only: sync workers close)")
     parser.add_argument("--preload", action="store_true", help="load the application before forking the workers")
+    parser.add_argument("--port", type=int, default=PORT, help="local port of gunicorn (another run may hold the default)")
     args = parser.parse_args()
+    port = args.port
+    ENV["SITE_URL"] = f"http://127.0.0.1:{port}"
     mix = sessions_and_paths()
     entries = ",\n".join(f'{{"{path}", "{cookie}"}}' for path, cookie in mix)
     script = tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False)
@@ -132,7 +135,7 @@ def main():
     # Production serves hashed static files (whitenoise): collect them first.
     subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "hwms.wsgi:application", "--bind", f"127.0.0.1:{PORT}", "--workers", str(args.workers),
+        [sys.executable, "-m", "gunicorn", "hwms.wsgi:application", "--bind", f"127.0.0.1:{port}", "--workers", str(args.workers),
          "--threads", str(args.worker_threads), "--worker-class", args.worker_class, "--keep-alive", str(args.keep_alive),
          "--log-level", "warning", *(["--preload"] if args.preload else [])],
         cwd=ROOT, env=env, start_new_session=True,
@@ -140,7 +143,7 @@ def main():
     try:
         for _ in range(60):
             try:
-                urllib.request.urlopen(f"http://127.0.0.1:{PORT}/login/", timeout=2)
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/login/", timeout=2)
                 break
             except Exception:  # noqa: BLE001 - not up yet
                 time.sleep(0.5)
@@ -149,8 +152,8 @@ def main():
             f"{', preloaded' if args.preload else ''}; {args.connections} connections, {args.seconds} s"
         )
         wrk = ["wrk", "-t", str(args.threads), "-c", str(args.connections), "--timeout", "10s", "-s", script.name]
-        subprocess.run([*wrk, "-d", "5s", f"http://127.0.0.1:{PORT}"], capture_output=True)  # warm-up
-        run = subprocess.run([*wrk, "-d", f"{args.seconds}s", f"http://127.0.0.1:{PORT}"], capture_output=True, text=True)
+        subprocess.run([*wrk, "-d", "5s", f"http://127.0.0.1:{port}"], capture_output=True)  # warm-up
+        run = subprocess.run([*wrk, "-d", f"{args.seconds}s", f"http://127.0.0.1:{port}"], capture_output=True, text=True)
         print(run.stdout)
         report(run.stdout)
     finally:

@@ -235,7 +235,8 @@ CELERY_TIMEZONE = TIME_ZONE
 
 
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # Django's Redis backend, keeping its client objects (common.cache).
+    CACHES = {"default": {"BACKEND": "common.cache.ReusedClientRedisCache", "LOCATION": REDIS_URL}}
     # Sessions read from Redis, written through to the database: one query less on every request.
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:

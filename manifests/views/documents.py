@@ -13,7 +13,7 @@ from common.downloads import private_download
 
 from .. import rules, selectors, verification
 from ..models import Manifest, Status
-from ..pdf import render_certificate_pdf, render_manifest_pdf
+from ..pdf import cached_manifest_pdf, render_certificate_pdf
 from .common import manifest_for_action
 
 
@@ -26,7 +26,7 @@ def _pdf_response(content, filename):
 @never_cache
 def manifest_pdf(request, pk):
     manifest = selectors.get_manifest_for_user(request.user, pk)
-    return _pdf_response(render_manifest_pdf(manifest, request), f"{manifest.number}.pdf")
+    return _pdf_response(cached_manifest_pdf(manifest, request), f"{manifest.number}.pdf")
 
 
 @login_required

@@ -40,11 +40,7 @@ def incoming(request):
     """What is coming to the user's facility sites and what waits for treatment, newest first, a keyset page
     at a time; the figures per status are capped counts over the access index."""
     sites = list(facility_sites(request.user))
-    rows = selectors.scope_rows(request.user).filter(
-        kind=policy.SCOPE_ORGANISATION,
-        ref__in={site.organisation_id for site in sites},
-        manifest__facility_site_id__in=[site.pk for site in sites],
-    )
+    rows = selectors.incoming_rows(request.user, sites)
     show = request.GET.get("show")
     show = show if show in ("coming", "pending") else "coming"
     # Exact up to a thousand per status: each row is checked against its manifest's facility site.

@@ -200,7 +200,8 @@ def detail_context(user, manifest):
         "actions": selectors.available_actions(user, manifest),
         "events": events,
         "signature_blocks": signature_blocks(manifest, events),
-        "follow_ups": list(manifest.follow_ups.only("pk", "number", "origin_kind", "status")),
+        # Only a rejected load has follow-ups (services.create_follow_up): no query for the others.
+        "follow_ups": list(manifest.follow_ups.only("pk", "number", "origin_kind", "status")) if manifest.has_rejection else [],
         "revisions": revisions,
         "pending": pending,
     }

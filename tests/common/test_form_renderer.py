@@ -85,3 +85,31 @@ def test_the_list_filters_render_as_with_djangos_templates(world, language, data
             rendered.append([(str(field), field.label_tag()) for field in filterset.form.visible_fields()])
         assert rendered[0] == rendered[1]
         assert "<option" in str(rendered[1])
+
+
+# --- a field as templates/partials/field.html prints it ------------------------------------------------------
+
+
+@pytest.mark.parametrize("data", [None, DATA, {"text": "", "choice": "nope", "day": "bad", "number": "x"}])
+def test_a_field_in_python_is_the_field_partials_html(data):
+    from django.template.loader import render_to_string
+
+    from common.forms import field_html
+
+    form = Everything(data, renderer=PORTAL)
+    for field in form:
+        assert field_html(field) == render_to_string("partials/field.html", {"field": field}), field.name
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("data", [None, {"date_from": "bad", "status": "nope"}])
+def test_the_list_filters_print_as_with_the_field_partial(world, data):
+    from django.template import Context, Template
+
+    request = RequestFactory().get("/")
+    request.user = world.alice
+    form = ManifestFilter(data, queryset=ManifestAccess.objects.all(), request=request).form
+    with translation.override("vi"):
+        partial = Template('{% for field in form.visible_fields %}{% include "partials/field.html" %}{% endfor %}').render(Context({"form": form}))
+        tag = Template("{% load manifest_tags %}{% form_fields form.visible_fields %}").render(Context({"form": form}))
+    assert tag == partial and 'class="field' in tag
