@@ -20,7 +20,8 @@ Actors (the matrix's columns, in this order):
 
 Objects, by the names the matrix uses (`refs`):
     a_<status>      Alpha's manifests (Hà Nội site → Omega, transported by Omega), one per status; a_cancelled_draft was
-                    cancelled before it was sent (private), a_cancelled was cancelled once signed
+                    cancelled before it was sent (private), a_cancelled was cancelled once signed; a_completed has a
+                    pending revision, a_completed_open none
     a_hcm_ready     Alpha's manifest from its HCM site (outside bob's site limit)
     a_by_facility   a draft Omega prepared on Alpha's behalf (private to Omega)
     b_ready, b_completed   Zeta's manifests (HCM) → Sigma (HCM), transported by Kappa
@@ -70,13 +71,13 @@ def build(w):
     w.kappa = factories.OrganisationFactory(name="Kappa", tax_code="0302222222", is_generator=False, is_transporter=True)
     kappa_site = factories.SiteFactory(organisation=w.kappa, name="Kappa bãi xe", ward=w.hcm_ward)
     w.kappa_truck = factories.VehicleFactory(organisation=w.kappa, plate="51C-777.77")
-    kappa_permit = factories.PermitFactory(site=kappa_site, covers_transport=True, number="7/GPMT-BTNMT")
+    kappa_permit = factories.PermitFactory(site=kappa_site, covers_transport=True, number="KAPPA-7/GPMT-BTNMT")
     kappa_permit.vehicles.set([w.kappa_truck])
     kappa_permit.waste_codes.set([w.oil, w.lamps])
     w.kai, _ms = _member("kai", w.kappa, Role.DRIVER)
     w.sigma = factories.OrganisationFactory(name="Sigma", tax_code="0311111111", is_generator=False, is_facility=True)
     w.sigma_site = factories.SiteFactory(organisation=w.sigma, name="Sigma xử lý", ward=w.hcm_ward, latitude="10.9", longitude="106.8")
-    w.sigma_permit = factories.PermitFactory(site=w.sigma_site, number="88/GPMT-BTNMT")
+    w.sigma_permit = factories.PermitFactory(site=w.sigma_site, number="SIGMA-88/GPMT-BTNMT")
     w.sigma_permit.waste_codes.set([w.oil, w.lamps])
     w.sigma_permit.treatment_methods.set([w.incineration, w.recycling])
     w.sam, _ms = _member("sam", w.sigma, Role.MEMBER)
@@ -85,6 +86,7 @@ def build(w):
     m = {status: at_status(w, status) for status in Status if status != Status.CANCELLED}
     m["cancelled_draft"] = at_status(w, Status.CANCELLED)
     m["cancelled"] = services.cancel(w.alice, at_status(w, Status.READY), "Kế hoạch thay đổi")
+    m["completed_open"] = at_status(w, Status.COMPLETED)  # no revision pending
     a_hcm = services.sign(w.alice, w.draft(site=w.alpha_hcm), PASSWORD)
     a_by_facility = w.draft(actor=w.fred)
     services.request_revision(w.alice, m[Status.COMPLETED], changes={m[Status.COMPLETED].lines.first().pk: {"description": "Cân lại"}}, comment="Cân lại")
@@ -126,6 +128,7 @@ def build(w):
     refs.update(
         a_cancelled_draft=m["cancelled_draft"].pk,
         a_cancelled=m["cancelled"].pk,
+        a_completed_open=m["completed_open"].pk,
         a_hcm_ready=a_hcm.pk,
         a_by_facility=a_by_facility.pk,
         b_ready=b_ready.pk,
