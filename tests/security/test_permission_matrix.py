@@ -27,7 +27,6 @@ To see what the portal answers now (after adding a URL): HWMS_MATRIX_RECORD=/tmp
 HWMS_MATRIX_ONLY=manifests: runs only the URL names that start with it.
 """
 
-import hashlib
 import os
 from urllib.parse import urlencode, urlsplit
 
@@ -35,13 +34,10 @@ import pytest
 from django.apps import apps
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Max
 from django.http import HttpResponseForbidden
 from django.shortcuts import resolve_url
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
-
-from accounts.models import AuditEvent
 
 from . import world as security_world
 
@@ -439,26 +435,7 @@ def answer(response):
     return str(response.status_code)
 
 
-# Tables left out of the digest: what signing in writes (sessions, django-axes' log).
-UNDIGESTED = {"django_session", "axes_accesslog", "axes_accessattempt", "axes_accessfailurelog"}
-
-
-def snapshot():
-    """Row counts and a digest of every table (but UNDIGESTED), and the audit chain's last sequence number."""
-    tables = {}
-    for model in apps.get_models():
-        table = model._meta.db_table
-        if table in UNDIGESTED or model._meta.proxy:
-            continue
-        rows = list(model._base_manager.order_by("pk").values_list())
-        tables[table] = (len(rows), hashlib.sha256(repr(rows).encode()).hexdigest())
-    return {"tables": tables, "audit_seq": AuditEvent.objects.aggregate(Max("pk"))["pk__max"]}
-
-
-def changes(before, after):
-    """The tables whose rows differ between two snapshots (for the failure message)."""
-    changed = [table for table in after["tables"] if after["tables"][table] != before["tables"].get(table)]
-    return f"changed tables: {changed}, audit sequence {before['audit_seq']} -> {after['audit_seq']}"
+snapshot, changes = security_world.database_state, security_world.changes
 
 
 def record(name, cases_answers):

@@ -35,11 +35,14 @@ Objects, by the names the matrix uses (`refs`):
 """
 
 import datetime as dt
+import hashlib
 
+from django.apps import apps
+from django.db.models import Max
 from django.utils import timezone
 
 from accounts import services as account_services
-from accounts.models import Membership, Site
+from accounts.models import AuditEvent, Membership, Site
 from manifests import services, verification
 from manifests.models import Status
 from stats import exports
@@ -149,3 +152,26 @@ def build(w):
     )
     w.refs = refs
     return w
+
+
+# Left out of the database's state: what signing in and each request write on their own (sessions, django-axes' log).
+UNWATCHED = {"django_session", "axes_accesslog", "axes_accessattempt", "axes_accessfailurelog"}
+
+
+def database_state():
+    """Every table's row count and a digest of its rows (UNWATCHED aside), and the audit chain's last event: equal
+    before and after anything that must not write."""
+    tables = {}
+    for model in apps.get_models():
+        table = model._meta.db_table
+        if table in UNWATCHED or model._meta.proxy:
+            continue
+        rows = list(model._base_manager.order_by("pk").values_list())
+        tables[table] = (len(rows), hashlib.sha256(repr(rows).encode()).hexdigest())
+    return {"tables": tables, "audit_seq": AuditEvent.objects.aggregate(Max("pk"))["pk__max"]}
+
+
+def changes(before, after):
+    """The tables whose rows differ between two states (for a failure message)."""
+    changed = [table for table in after["tables"] if after["tables"][table] != before["tables"].get(table)]
+    return f"changed tables: {changed}, last audit event {before['audit_seq']} -> {after['audit_seq']}"
