@@ -34,6 +34,8 @@ import pytest
 from django.apps import apps
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
+from django.core.signals import request_finished
+from django.db import close_old_connections
 from django.http import HttpResponseForbidden
 from django.shortcuts import resolve_url
 from django.test import Client
@@ -422,7 +424,13 @@ def get(client, url):
     response = client.get(url)
     if response.streaming:
         b"".join(response.streaming_content)
-    response.close()
+        # Closing sends request_finished, whose close_old_connections would close the test's connection on
+        # PostgreSQL (it is inside the test's transaction): disconnected meanwhile, as the test client does.
+        request_finished.disconnect(close_old_connections)
+        try:
+            response.close()
+        finally:
+            request_finished.connect(close_old_connections)
     return answer(response)
 
 
