@@ -4,6 +4,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.html import format_html_join
 from django.utils.translation import gettext
@@ -154,6 +155,8 @@ def portal_login(request, extra_context=None):
     """The administration signs in through the portal's login page (password, then the second factor), never a
     login form of its own; a signed-in user who is not an administrator is refused."""
     if request.user.is_authenticated:
+        if admin.site.has_permission(request):  # an administrator already signed in: the administration itself
+            return redirect("admin:index")
         raise PermissionDenied(gettext("Only administrators may use the system administration."))
     return redirect_to_login(request.GET.get(REDIRECT_FIELD_NAME) or reverse("admin:index"))
 

@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.password_validation import validate_password
+from django.core.validators import MaxLengthValidator
 from django.utils.translation import gettext_lazy as _
 
 from common.integers import MAX_SMALL, BoundedModelMultipleChoiceField, bounded_formfield, bounded_int
@@ -14,6 +15,14 @@ class LoginForm(AuthenticationForm):
         "invalid_login": _("Incorrect username or password. Note that both are case-sensitive."),
         "inactive": _("This account has been locked."),
     }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # AuthenticationForm sets the username's max_length after building the field, without its validator: a
+        # longer name went on to authenticate(), and django-axes' record of the failure (255 characters) answered
+        # 500 on PostgreSQL.
+        username = self.fields["username"]
+        username.validators.append(MaxLengthValidator(username.max_length))
 
 
 class MemberCreateForm(forms.Form):

@@ -115,6 +115,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # A NUL character in any input answers 400 (PostgreSQL refuses it in strings: a 500 otherwise).
+    "common.middleware.RejectNulMiddleware",
     # Idle and absolute session limits, two-factor sign-in, audit of refusals and downloads (accounts.middleware).
     "accounts.middleware.SessionSecurityMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from accounts import policy
 from common.downloads import private_download
 
 from .. import rules, selectors, verification
@@ -60,8 +61,10 @@ def verify(request, token):
         return response
     except verification.TokenInvalid:
         raise Http404(_("This verification code is not valid.")) from None
+    # A draft, or a draft cancelled before it was ever sent, stays private to whoever prepared it, even with a
+    # token printed on its copy.
     manifest = (
-        Manifest.objects.exclude(status=Status.DRAFT)
+        Manifest.objects.exclude(policy.PRIVATE)
         .select_related("generator", "generator_site__province", "transporter", "facility", "vehicle")
         .filter(pk=data.manifest_id)
         .first()

@@ -379,8 +379,10 @@ def handover_code(request, org_pk):
     ahead: the record then names this person. A new code is shown once, in the answer to the POST that set it;
     only its hash is stored."""
     organisation = policy.get_organisation_for_user(request.user, org_pk)
-    if not organisation.is_generator or policy.role_in(request.user, organisation) not in policy.ACT_ROLES:
+    if not organisation.is_generator:
         raise Http404(_("Only the generator's staff hold a handover confirmation code."))
+    if policy.role_in(request.user, organisation) not in policy.ACT_ROLES:
+        raise PermissionDenied(_("Only the generator's staff hold a handover confirmation code."))
     form = HandoverCodeForm(request.POST if request.method == "POST" else None)
     new_code = None
     if request.method == "POST" and form.is_valid():
