@@ -124,3 +124,53 @@ def test_the_parties_of_a_manifest_count_once(chain):
     m.transporter = carrier
     assert rules.parties(m) == [w.alpha.pk, carrier.pk, w.omega.pk]
     assert rules.party_candidates(m)[1] == (carrier.pk, None)
+
+
+def test_a_refusal_by_status_names_the_status_in_the_readers_words(chain):
+    from django.utils import translation
+
+    w = chain
+    m = at_status(w, Status.COMPLETED)
+    with translation.override("en"), pytest.raises(services.TransitionError) as excinfo:
+        rules.check(w.alice, m, "sign")
+    assert excinfo.value.message == "This manifest is now “Completed”; the action is no longer possible."
+
+
+def test_the_sites_a_user_acts_at_are_read_once_per_request_until_forgotten(chain, django_assert_num_queries):
+    """Every action button of a list asks acts_at: one query for the request, not one per manifest; a change of
+    membership within the request is seen once the scope is forgotten."""
+    from accounts.models import User
+
+    w = chain
+    bob = User.objects.get(pk=w.bob.pk)
+    assert policy.acts_at(bob, w.alpha_hn.pk) and not policy.acts_at(bob, w.alpha_hcm.pk)
+    with django_assert_num_queries(0):
+        assert policy.acts_at(bob, w.alpha_hn.pk) and not policy.acts_at(bob, w.alpha_hcm.pk)
+    bob.memberships.get().sites.set([w.alpha_hcm])
+    assert policy.acts_at(bob, w.alpha_hn.pk)  # still the request's answer
+    policy.forget_scope(bob)
+    assert policy.acts_at(bob, w.alpha_hcm.pk) and not policy.acts_at(bob, w.alpha_hn.pk)
+
+
+def test_a_separate_transporter_reads_what_it_carries_once_past_the_draft(chain):
+    """Omega both treats and transports, so the table above cannot tell the transporter's rule apart: here a
+    third organisation carries. Its members (not limited to a site: the transport has none) read the manifest once
+    it is sealed, never the draft."""
+    from django.utils import timezone
+
+    from accounts.models import Membership
+    from tests import factories
+
+    w = chain
+    carrier = factories.OrganisationFactory(name="Tàu", tax_code="0401234567", is_generator=False, is_transporter=True)
+    depot = factories.SiteFactory(organisation=carrier, ward=w.hcm_ward)
+    factories.PermitFactory(site=depot, covers_transport=True)
+    tina = factories.MembershipFactory(user=factories.UserFactory(username="tina"), organisation=carrier, role=Membership.Role.DRIVER).user
+    draft = services.create_draft(
+        w.alice, generator_site=w.alpha_hn, facility_site=w.omega_site, permit=w.permit, transporter=carrier,
+        planned_pickup_date=timezone.localdate(), lines=[w.line()],
+    )  # fmt: skip
+    assert not selectors.visible_manifests(tina).filter(pk=draft.pk).exists()
+    sealed = services.seal(w.alice, draft)
+    assert selectors.visible_manifests(tina).filter(pk=sealed.pk).exists()
+    assert not selectors.visible_manifests(w.zoe).filter(pk=sealed.pk).exists()
