@@ -174,3 +174,21 @@ def test_a_separate_transporter_reads_what_it_carries_once_past_the_draft(chain)
     sealed = services.seal(w.alice, draft)
     assert selectors.visible_manifests(tina).filter(pk=sealed.pk).exists()
     assert not selectors.visible_manifests(w.zoe).filter(pk=sealed.pk).exists()
+
+
+def test_a_user_with_several_memberships_or_an_office_and_a_membership_keeps_each(chain, manifests):
+    """Each membership adds to what a user reads, and so does an official's province: none replaces another."""
+    from accounts.models import Membership, User
+    from tests import factories
+
+    w = chain
+    factories.MembershipFactory(user=w.alice, organisation=w.zeta, role=Membership.Role.VIEWER)
+    factories.MembershipFactory(user=w.hanoi_official, organisation=w.omega, role=Membership.Role.VIEWER)
+
+    def reads(user):
+        visible = set(selectors.visible_manifests(User.objects.get(pk=user.pk)).values_list("pk", flat=True))
+        return {name for name, m in manifests.items() if m.pk in visible}
+
+    assert reads(w.alice) == READS["alice"]
+    # Omega's viewer reads Omega's draft and, as Hà Nội's official, nothing more than the parties already do.
+    assert reads(w.hanoi_official) == {"draft_by_omega"} | PAST_DRAFT
