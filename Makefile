@@ -10,7 +10,7 @@ PORT ?= 8000
 # QR codes and e-mail links point at the address actually served (make run PORT=8101).
 DEV_ENV = env -u DATABASE_URL -u REDIS_URL DEBUG=1 SITE_URL=http://$(HOST):$(PORT)
 
-.PHONY: run test install setup messages lint worker clean
+.PHONY: run test install setup messages lint worker clean mutation
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -34,6 +34,18 @@ test: install
 	DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Mutation testing of the access policy and the status machine (docs/testing.md; setup.cfg [mutmut]), on SQLite.
+# Not part of `make test`: about an hour on two cores. `make mutation MUTANTS="manifests.rules.*"` runs some.
+MUTANTS ?= manifests.rules.* accounts.policy.x_scope_for__* accounts.policy.x_role_in__* \
+	accounts.policy.x__member_site_q__* accounts.policy.x_site_q__* accounts.policy.x_actable_sites__* \
+	accounts.policy.x_acts_at__* accounts.policy.x__party_q__* accounts.policy.x_manifest_q__* \
+	accounts.policy.x_organisations_with__* manifests.services.x__check_parties__* \
+	manifests.services.x__transport_refusal__*
+mutation: install
+	rm -rf mutants
+	env -u DATABASE_URL -u REDIS_URL $(VENV)/bin/mutmut run --max-children 2 $(foreach m,$(MUTANTS),"$(m)")
+	$(VENV)/bin/mutmut results
 
 messages: install
 	$(DEV_ENV) $(PY) manage.py makemessages -l vi --ignore=.venv --ignore=staticfiles --no-location

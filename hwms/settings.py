@@ -228,8 +228,19 @@ CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
 CELERY_RESULT_BACKEND = REDIS_URL or None
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", not REDIS_URL)
 CELERY_TASK_EAGER_PROPAGATES = True
+# Work that survives a killed worker (docs/background-work.md): a task is acknowledged only once it has finished,
+# and a task whose worker process died is given back to the queue instead of being marked failed. Every task is
+# therefore written to be run twice (they take ids and recompute from the committed rows).
 CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Redis re-delivers a task not acknowledged within the visibility timeout (its worker was killed, or is still
+# working): it must exceed the longest task, the nightly rollup rebuild included, and any countdown of a retry.
+# 2 hours in production; a test worker sets a few seconds to see a killed worker's task re-delivered quickly.
+HWMS_CELERY_VISIBILITY_TIMEOUT = env_int("HWMS_CELERY_VISIBILITY_TIMEOUT", 2 * 3600)
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": HWMS_CELERY_VISIBILITY_TIMEOUT}
+# Test hook only (tests/test_worker_faults.py): a folder in which a `hold` file stops the rollup task in flight.
+HWMS_TASK_HOLD_DIR = env_str("HWMS_TASK_HOLD_DIR")
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]

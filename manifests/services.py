@@ -202,9 +202,10 @@ def _check_parties(actor, generator_site, facility_site, permit, transporter):
     else:
         raise PermissionDenied(_("You may prepare manifests only for your own sites or for your own facility."))
     errors = {}
-    if not generator_site.organisation.is_generator or not generator_site.active:
+    # A deactivated organisation takes part in nothing, whatever its sites' own flags say.
+    if not (generator_site.organisation.is_generator and generator_site.organisation.active and generator_site.active):
         errors["generator_site"] = _("This site is not an active generator site.")
-    if not facility_site.organisation.is_facility or not facility_site.active:
+    if not (facility_site.organisation.is_facility and facility_site.organisation.active and facility_site.active):
         errors["facility_site"] = _("This site is not an active treatment facility.")
     if permit.site_id != facility_site.pk:
         errors["permit"] = _("The permit does not belong to the receiving facility site.")

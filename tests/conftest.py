@@ -221,3 +221,21 @@ def chain(world):
     w.line, w.draft = line, draft
     w.code = services.set_handover_code(w.alice, w.alpha, factories.PASSWORD)
     return w
+
+
+# --- the end of `make test`: how much did not run for want of a service -------------------------------------------
+# A skip's reason names what is missing; "SQLite" means the test needs PostgreSQL.
+SKIP_NEEDS = (("PostgreSQL", ("PostgreSQL", "SQLite")), ("Redis", ("Redis",)))
+
+
+def pytest_terminal_summary(terminalreporter):
+    counts = dict.fromkeys([need for need, _words in SKIP_NEEDS] + ["other"], 0)
+    for report in terminalreporter.stats.get("skipped", []):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        need = next((need for need, words in SKIP_NEEDS if any(word in reason for word in words)), "other")
+        counts[need] += 1
+    terminalreporter.write_sep("=", "skipped", bold=True)
+    terminalreporter.write_line(
+        f"{counts['PostgreSQL']} skipped for want of PostgreSQL (set DATABASE_URL), {counts['Redis']} for want of Redis "
+        f"(set REDIS_URL), {counts['other']} for other reasons. `.ci/run` starts both."
+    )

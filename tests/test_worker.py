@@ -71,16 +71,23 @@ def worker(settings, tmp_path):
     try:
         yield queue, mail_dir, log_path
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
+        stop_worker(process)
         import redis
 
         client = redis.Redis.from_url(redis_url)
         client.delete(queue, *client.keys(f"_kombu.binding*.{queue}"))  # the queue's bookkeeping in Redis
+
+
+def stop_worker(process):
+    """Stop a worker process (warm shutdown), killing it if it does not stop."""
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=5)
 
 
 def run(task, queue, log_path, *args):

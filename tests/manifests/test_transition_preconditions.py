@@ -4,7 +4,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.db import IntegrityError
+from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 
 from manifests import services
@@ -133,11 +133,21 @@ def test_pickup_quantities_must_be_positive(chain, quantity):
 
 @pytest.mark.parametrize("quantity", ["0", "-5"])
 def test_draft_quantities_must_be_positive(chain, quantity):
-    """Nothing is saved. The database constraint is the guard today (forms validate first)."""
+    """The service refuses it before writing anything (forms validate first; the database constraint is the last
+    guard, below)."""
     w = chain
-    with pytest.raises((services.TransitionError, IntegrityError)):
+    with pytest.raises(services.TransitionError, match="greater than 0 kg"):
         w.draft(lines=[w.line(quantity=quantity)])
     assert not Manifest.objects.exists()
+
+
+def test_the_database_refuses_a_line_without_a_positive_quantity(chain):
+    w = chain
+    m = w.draft()
+    line = first_line(m)
+    line.quantity_kg = Decimal(0)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        line.save(update_fields=["quantity_kg"])
 
 
 def test_a_negative_received_quantity_is_refused(chain):
