@@ -8,6 +8,7 @@ import pytest
 from django.db.models import Sum
 from django.urls import reverse
 from django.utils import translation
+from django.utils.translation import gettext
 from pypdf import PdfReader
 
 from accounts.models import AuditEvent
@@ -217,7 +218,9 @@ def test_a_failed_job_says_so(client, year_2025, settings, tmp_path, monkeypatch
     job.refresh_from_db()
     assert job.state == ExportJob.State.FAILED and "disk full" in job.error
     client.force_login(w.hanoi_official)
-    assert "failed" in client.get(reverse("stats:report_job", args=[job.pk])).content.decode()
+    with translation.override("vi"):  # the page speaks the portal's language
+        failed = gettext("Writing the reports failed. Please try again later.")
+    assert failed in client.get(reverse("stats:report_job", args=[job.pk])).content.decode()
 
 
 def test_a_provincial_official_generates_and_reads_the_province_only(client, year_2025, run_tasks, settings, tmp_path):
