@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks import bench_pages  # noqa: E402
-from benchmarks.bench_pages import percentile  # noqa: E402
+from benchmarks.bench_pages import percentile, sign_in  # noqa: E402
 
 
 def setup(args):
@@ -124,7 +124,7 @@ def pages(repeat, year):
           "warm (the sections from the cache)")
     for label, user, url, params in cases:
         client = Client(HTTP_HOST="localhost")
-        client.force_login(user)
+        sign_in(client, user)
         assert client.get(url, params).status_code == 200  # templates, connections
         figures = {}
         for cold in (True, False):

@@ -67,6 +67,7 @@ def sessions_and_paths():
         session[SESSION_KEY] = str(user.pk)
         session[BACKEND_SESSION_KEY] = "accounts.backends.PortalBackend"
         session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+        bench_pages.second_factor(session, user)
         session.create()
         cookie = f"{settings.SESSION_COOKIE_NAME}={session.session_key}"
         for page, url, params in bench_pages.pages_for(name, user):

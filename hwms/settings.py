@@ -238,7 +238,14 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # working): it must exceed the longest task, the nightly rollup rebuild included, and any countdown of a retry.
 # 2 hours in production; a test worker sets a few seconds to see a killed worker's task re-delivered quickly.
 HWMS_CELERY_VISIBILITY_TIMEOUT = env_int("HWMS_CELERY_VISIBILITY_TIMEOUT", 2 * 3600)
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": HWMS_CELERY_VISIBILITY_TIMEOUT}
+# How often each worker sweeps Redis for tasks unacknowledged past that timeout, to deliver them again: kombu 5.7
+# sweeps every interval × throttle seconds (10 × 10 by default); one setting, throttle 1. A test worker sweeps every second.
+HWMS_CELERY_RESTORE_SECONDS = env_int("HWMS_CELERY_RESTORE_SECONDS", 60)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": HWMS_CELERY_VISIBILITY_TIMEOUT,
+    "unacked_restore_interval": HWMS_CELERY_RESTORE_SECONDS,
+    "unacked_restore_throttle": 1,
+}
 # Test hook only (tests/test_worker_faults.py): a folder in which a `hold` file stops the rollup task in flight.
 HWMS_TASK_HOLD_DIR = env_str("HWMS_TASK_HOLD_DIR")
 CELERY_TASK_SERIALIZER = "json"

@@ -272,7 +272,7 @@ class Seeder:
                     generator_signed_by_id, generator_signed_at, generator_signature_method, content_hash,
                     vehicle_id, driver_id, picked_up_at, delivered_at, received_by_id, received_at,
                     has_discrepancy, has_rejection, rejection_reason, completed_at, cancelled_at, cancel_reason, overdue_since,
-                    completed_by_id, over_capacity, origin_kind
+                    completed_by_id, over_capacity, origin_kind, refused_by_generator
                 )
                 SELECT number, reverse(number), status, 1, gen_org, gen_site, fac_org, fac_site, permit, tra_org, gen_org, gen_prov,
                        fac_prov, declared, (created_at AT TIME ZONE 'Asia/Ho_Chi_Minh')::date + 3, '', %(creator)s, created_at, created_at,
@@ -291,7 +291,7 @@ class Seeder:
                        CASE WHEN status = 'cancelled' THEN 'Thay đổi kế hoạch' ELSE '' END,
                        CASE WHEN status IN ('in_transit', 'delivered', 'received') AND created_at < %(end)s - interval '183 days'
                             THEN created_at + interval '183 days' END,
-                       CASE WHEN status = 'completed' THEN fac_user END, false, ''
+                       CASE WHEN status = 'completed' THEN fac_user END, false, '', false
                 FROM (
                     SELECT p.*, s.status,
                            s.status NOT IN ('sealed', 'ready_for_pickup', 'cancelled') AS picked,

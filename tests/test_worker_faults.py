@@ -76,6 +76,7 @@ class Workers:
             HWMS_TESTING="1",
             CELERY_TASK_ALWAYS_EAGER="0",
             HWMS_CELERY_VISIBILITY_TIMEOUT=str(visibility_timeout),
+            HWMS_CELERY_RESTORE_SECONDS="1",  # sweep for unacknowledged tasks every second (production: a minute)
             HWMS_TASK_HOLD_DIR=str(self.folder),
         )
         command = [

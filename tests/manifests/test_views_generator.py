@@ -545,7 +545,7 @@ def test_cancelling_needs_a_reason(client, chain):
 
 @pytest.mark.parametrize(
     "persona, expected",
-    [("alice", 200), ("bob", 200), ("vera", 404), ("fred", 404), ("zoe", 404), ("hanoi_official", 404), ("nobody", 404)],
+    [("alice", 200), ("bob", 200), ("vera", 403), ("fred", 404), ("zoe", 404), ("hanoi_official", 403), ("nobody", 404)],
 )
 def test_the_handover_code_page_is_for_the_generators_staff(client, chain, persona, expected):
     url = reverse("manifests:handover_code", args=[chain.alpha.pk])
