@@ -269,23 +269,29 @@ def seal(request, pk):
     return redirect(detail_url(manifest))
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def cancel(request, pk):
+def _ended_with_a_reason(request, pk, action, form_class, end, message, template):
+    """The pages that end a manifest with a written reason (cancel; refuse what others prepared in one's name):
+    the rules' guard, the reason form, the service, the message."""
     manifest = selectors.get_manifest_for_user(request.user, pk)
-    refused = guard(request, manifest, "cancel")
+    refused = guard(request, manifest, action)
     if refused:
         return refused
-    form = CancelForm(request.POST if request.method == "POST" else None)
+    form = form_class(request.POST if request.method == "POST" else None)
     done = submit_transition(
         request,
         form,
-        lambda data: services.cancel(request.user, manifest, data["reason"], context=request_context(request)),
-        lambda result: success(request, _("Manifest %(number)s is cancelled.") % {"number": manifest.number}, detail_url(manifest)),
+        lambda data: end(request.user, manifest, data["reason"], context=request_context(request)),
+        lambda result: success(request, message % {"number": manifest.number}, detail_url(manifest)),
     )
-    if done:
-        return done
-    return render(request, "manifests/cancel.html", {"manifest": manifest, "form": form})
+    return done or render(request, template, {"manifest": manifest, "form": form})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def cancel(request, pk):
+    return _ended_with_a_reason(
+        request, pk, "cancel", CancelForm, services.cancel, _("Manifest %(number)s is cancelled."), "manifests/cancel.html"
+    )
 
 
 @login_required
@@ -313,20 +319,9 @@ def counterparties(request):
 @require_http_methods(["GET", "POST"])
 def refuse(request, pk):
     """The generator refuses a manifest another organisation prepared in its name (before signing or pickup)."""
-    manifest = selectors.get_manifest_for_user(request.user, pk)
-    refused = guard(request, manifest, "refuse")
-    if refused:
-        return refused
-    form = RefuseForm(request.POST if request.method == "POST" else None)
-    done = submit_transition(
-        request,
-        form,
-        lambda data: services.refuse(request.user, manifest, data["reason"], context=request_context(request)),
-        lambda result: success(request, _("Manifest %(number)s is refused and cancelled.") % {"number": manifest.number}, detail_url(manifest)),
+    return _ended_with_a_reason(
+        request, pk, "refuse", RefuseForm, services.refuse, _("Manifest %(number)s is refused and cancelled."), "manifests/refuse.html"
     )
-    if done:
-        return done
-    return render(request, "manifests/refuse.html", {"manifest": manifest, "form": form})
 
 
 @login_required
