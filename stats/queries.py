@@ -2,8 +2,9 @@
 
 The map pages (gis/views) call only these functions, so the figures they draw and tabulate are exactly what
 these return, and the implementation can change underneath them. The country's figures (whoever sees every
-manifest) come from the rollup tables (stats.models.rollups), a province's or an enterprise's from the raw
-manifests the policy lets the user read (the rollups cannot express that scope); the GIS tests hold the two equal.
+manifest) and a provincial official's come from the rollup tables (stats.models.rollups: a province's manifests
+are the pairs of provinces with it at either end), an enterprise's from the raw manifests the policy lets the user
+read (the rollups cannot express that scope); the GIS tests hold the two equal.
 `version()` names the state of what they read, for the maps' caches.
 
 What counts (the same rules as the rollups, stats.models.rollups):
@@ -30,7 +31,7 @@ from accounts import policy
 from manifests.models import FollowUp, ManifestLine, Status
 
 from . import rollups
-from .models import FacilityYear, FlowSite, GeneratorCode, WasteYear
+from .models import FacilityYear, FlowSite, GeneratorCode, ProvinceIntake, WasteYear
 
 DIRECTIONS = ("generated", "treated")
 COUNTED = (Status.READY, Status.IN_TRANSIT, Status.DELIVERED, Status.RECEIVED, Status.COMPLETED, Status.REJECTED)
@@ -74,8 +75,7 @@ def _handed_over_in(lines, year):
 
 
 def _national_totals(year, chapter, direction):
-    """The country's figures from the rollups (stats.models.rollups), the same rules as below: None where the
-    rollups have no such grain (treated by chapter: FacilityYear is kept by method, not by code)."""
+    """The country's figures from the rollups (stats.models.rollups), the same rules as below."""
     if direction == "generated":
         rows = WasteYear.objects.filter(year=year)
         if chapter:
@@ -83,23 +83,53 @@ def _national_totals(year, chapter, direction):
         rows = rows.values_list("province").annotate(kg=Sum("declared_kg"))
     elif not chapter:
         rows = FacilityYear.objects.filter(year=year).values_list("province").annotate(kg=Sum("received_kg"))
-    else:
-        return None
+    else:  # FacilityYear is kept by method, not by code: the pairs of provinces are kept by chapter
+        rows = _province_pairs(year, chapter, direction).values_list("facility_province").annotate(kg=Sum("received_kg"))
+    return _by_province(rows)
+
+
+def _by_province(rows):
     return {int(code): Decimal(kg) for code, kg in rows.order_by() if kg}
+
+
+def _province_pairs(year, chapter, direction, province=None):
+    """Rollup rows by pair of provinces (generator's → facility's) for the year and chapter: FlowSite (declared,
+    year of handover) for "generated", ProvinceIntake (received, year of receipt) for "treated"; with `province`,
+    the pairs with that province at either end, which are exactly the manifests its officials oversee."""
+    rows = (FlowSite if direction == "generated" else ProvinceIntake).objects.filter(year=year)
+    if chapter:
+        rows = rows.filter(chapter__code=chapter)
+    if province is not None:
+        rows = rows.filter(Q(province=province) | Q(facility_province=province))
+    return rows
+
+
+def _rollup_province(user):
+    """The province whose pairs of the rollups are exactly the user's manifests: a provincial official's, when the
+    official is no member of an organisation (a member also reads the organisation's manifests: raw rows)."""
+    scope = policy.scope_for(user)
+    if scope.sees_everything or scope.roles:
+        return None
+    return scope.province_id
 
 
 def province_totals(user, year, chapter=None, direction="generated"):
     """{province code: kg (Decimal)} for the year, one waste chapter ("16") or all, generated in or treated in.
 
     Provinces without a quantity are absent. The country's map (whoever sees every manifest) reads the rollups;
-    a province's or an enterprise's reads its own manifests, scoped by the policy, which the rollups cannot express.
+    so does a provincial official's (the pairs of provinces with it at either end); an enterprise's reads its own
+    manifests, scoped by the policy, which the rollups cannot express.
     """
     if direction not in DIRECTIONS:
         raise ValueError(f"direction must be one of {DIRECTIONS}, not {direction!r}")
     if policy.scope_for(user).sees_everything:
-        national = _national_totals(year, chapter, direction)
-        if national is not None:
-            return national
+        return _national_totals(year, chapter, direction)
+    province = _rollup_province(user)
+    if province is not None:
+        rows = _province_pairs(year, chapter, direction, province)
+        if direction == "generated":
+            return _by_province(rows.values_list("province").annotate(kg=Sum("declared_kg")))
+        return _by_province(rows.values_list("facility_province").annotate(kg=Sum("received_kg")))
     return _raw_totals(user, year, chapter, direction)
 
 
@@ -128,11 +158,10 @@ def _raw_totals(user, year, chapter, direction):
 def flows(user, year, chapter=None):
     """[(generator province code, facility site id, kg (Decimal))] for the year, largest first.
 
-    The country's flows (whoever sees every manifest) read the rollups (FlowSite); others their manifests."""
-    if policy.scope_for(user).sees_everything:
-        rows = FlowSite.objects.filter(year=year)
-        if chapter:
-            rows = rows.filter(chapter__code=chapter)
+    The country's and a province's flows read the rollups (FlowSite); enterprises' their manifests."""
+    province = _rollup_province(user)
+    if policy.scope_for(user).sees_everything or province is not None:
+        rows = _province_pairs(year, chapter, "generated", province)
         rows = rows.values_list("province", "facility_site").annotate(kg=Sum("declared_kg")).order_by()
     else:
         rows = _raw_flows(user, year, chapter)

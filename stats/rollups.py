@@ -29,6 +29,7 @@ from django.db.models import Case, Count, DecimalField, F, Q, Sum, Value, When
 from django.db.models.functions import Coalesce, ExtractMonth, ExtractYear
 from django.utils import timezone
 
+from catalog.models import WasteCode
 from manifests.models import FollowUp, Manifest, ManifestLine, Status
 
 from .models import (
@@ -36,6 +37,7 @@ from .models import (
     FacilityYear,
     Flow,
     FlowSite,
+    ProvinceIntake,
     GeneratorCode,
     GeneratorYear,
     ManifestMonth,
@@ -248,10 +250,22 @@ GROUPINGS = {
         {
             "year": _year(SIGNED),
             "province": F("manifest__province"),
+            "facility_province": F("manifest__facility_province"),
             "facility_site": F("manifest__facility_site"),
             "chapter": F("waste_code__chapter"),
         },
         {"declared_kg": DECLARED_KG},
+    ),
+    "province_intake": Grouping(
+        ProvinceIntake,
+        _received_lines,
+        {
+            "year": _year(RECEIVED_AT),
+            "province": F("manifest__province"),
+            "facility_province": F("manifest__facility_province"),
+            "chapter": F("waste_code__chapter"),
+        },
+        {"received_kg": RECEIVED_KG},
     ),
     "facility_year": Grouping(
         FacilityYear,
@@ -419,8 +433,13 @@ def scopes(manifest, codes):
         ),
         (
             "flow_site",
-            Q(manifest__facility_site=manifest.facility_site_id, manifest__province=province) & _in(SIGNED, year),
-            Q(facility_site=manifest.facility_site_id, province=province, year=signed.year),
+            Q(
+                manifest__facility_site=manifest.facility_site_id,
+                manifest__province=province,
+                manifest__facility_province=manifest.facility_province_id,
+            )
+            & _in(SIGNED, year),
+            Q(facility_site=manifest.facility_site_id, province=province, facility_province=manifest.facility_province_id, year=signed.year),
         ),
         # After generator_year (it reads that table): the generator's lists, every year (a few rows), so that
         # every recompute of the generator takes the same lock.
@@ -429,6 +448,7 @@ def scopes(manifest, codes):
     if manifest.received_at is not None and manifest.permit_id is not None:
         received = timezone.localtime(manifest.received_at, tz()).year
         period = _period(received)
+        chapters = sorted(set(WasteCode.objects.filter(pk__in=codes).values_list("chapter", flat=True)))
         found += [
             ("facility_year", Q(manifest__permit=manifest.permit_id) & _in(RECEIVED_AT, period), Q(permit=manifest.permit_id, year=received)),
             (
@@ -436,6 +456,14 @@ def scopes(manifest, codes):
                 Q(manifest__permit=manifest.permit_id, manifest__generator=manifest.generator_id, manifest__province=province)
                 & _in(RECEIVED_AT, period),
                 Q(permit=manifest.permit_id, year=received, generator=manifest.generator_id, province=province),
+            ),
+            (
+                # Narrowed to the manifest's chapters: a pair of large provinces receives many manifests a year.
+                "province_intake",
+                Q(manifest__province=province, manifest__facility_province=manifest.facility_province_id)
+                & Q(waste_code__chapter__in=chapters)
+                & _in(RECEIVED_AT, period),
+                Q(province=province, facility_province=manifest.facility_province_id, year=received, chapter__in=chapters),
             ),
         ]
     return found

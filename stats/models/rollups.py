@@ -262,11 +262,13 @@ class Flow(models.Model):
 
 
 class FlowSite(models.Model):
-    """Generator province → facility site, per year of handover and waste chapter: the declared quantity of
-    original manifests (the flows map; Flow is per facility organisation)."""
+    """Generator province → facility site (and the manifest's facility province), per year of handover and waste
+    chapter: the declared quantity of original manifests. The flows map, and the figures generated in the
+    provinces an official oversees (generated there, or sent to a facility there); Flow is per organisation."""
 
     year = models.PositiveSmallIntegerField()
     province = models.ForeignKey("gis.Province", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    facility_province = models.ForeignKey("gis.Province", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
     facility_site = models.ForeignKey("accounts.Site", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
     chapter = models.ForeignKey("catalog.WasteChapter", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
     declared_kg = models.DecimalField(_("declared (kg)"), **KG)
@@ -274,11 +276,35 @@ class FlowSite(models.Model):
     class Meta:
         verbose_name = _("flow to a facility site")
         constraints = [
-            models.UniqueConstraint(fields=["year", "province", "facility_site", "chapter"], name="flowsite_one_per_key")
+            models.UniqueConstraint(
+                fields=["year", "province", "facility_province", "facility_site", "chapter"], name="flowsite_one_per_key"
+            )
         ]
+        indexes = [models.Index(fields=["year", "facility_province"], name="flowsite_year_facility")]
 
     def __str__(self):
         return f"{self.year}: {self.province_id} → {self.facility_site_id}"
+
+
+class ProvinceIntake(models.Model):
+    """Generator province → facility province, per year of receipt and waste chapter: the quantity received and
+    accepted under a treatment permit (the "treated in" maps: FacilityYear has no chapter nor generator province)."""
+
+    year = models.PositiveSmallIntegerField()
+    province = models.ForeignKey("gis.Province", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    facility_province = models.ForeignKey("gis.Province", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    chapter = models.ForeignKey("catalog.WasteChapter", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    received_kg = models.DecimalField(_("received (kg)"), **KG)
+
+    class Meta:
+        verbose_name = _("waste received per pair of provinces")
+        constraints = [
+            models.UniqueConstraint(fields=["year", "province", "facility_province", "chapter"], name="provinceintake_one_per_key")
+        ]
+        indexes = [models.Index(fields=["year", "facility_province"], name="provinceintake_year_facility")]
+
+    def __str__(self):
+        return f"{self.year}: {self.province_id} → {self.facility_province_id}"
 
 
 class RollupVersion(models.Model):
@@ -341,6 +367,7 @@ __all__ = [
     "GeneratorCode",
     "GeneratorYear",
     "ManifestMonth",
+    "ProvinceIntake",
     "RollupVersion",
     "SilentGenerator",
     "WasteMonth",

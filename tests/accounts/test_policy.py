@@ -61,6 +61,15 @@ class TestOrganisationsAndProvinces:
         assert names(policy.managed_organisations(world.admin)) == []
 
 
+    def test_role_in_reads_an_organisation_or_its_id(self, world):
+        """Services pass the organisation, rules its id: both give the membership's role (mutation testing)."""
+        assert policy.role_in(world.alice, world.alpha) == "admin"
+        assert policy.role_in(world.alice, world.alpha.pk) == "admin"
+        assert policy.role_in(world.dan, world.omega) == "driver"
+        assert policy.role_in(world.alice, world.zeta) is None
+        assert policy.role_in(world.central_official, world.alpha) is None
+
+
 @pytest.mark.django_db
 class TestLookups:
     def test_out_of_scope_organisation_is_404(self, world):

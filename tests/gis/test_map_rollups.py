@@ -11,10 +11,11 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts import policy
 from gis.views import data
 from manifests.models import Status
 from stats import queries, rollups
-from stats.models import FlowSite
+from stats.models import FlowSite, ProvinceIntake
 from tests import factories
 from tests.manifests.lifecycle import at_status
 
@@ -57,9 +58,55 @@ def test_the_national_flows_read_the_site_rollup_and_equal_the_raw_rule(flowing)
         assert from_rollups == raw
     assert queries.flows(w.central_official, w.year) == [(1, w.omega_site.pk, Decimal("165.50")), (79, w.omega_site.pk, Decimal("7.00"))]
     assert rollups.differences(["flow_site"]) == {}
+    assert queries.flows(w.hanoi_official, w.year) == [(1, w.omega_site.pk, Decimal("165.50"))]  # a province: its manifests
+    assert queries.flows(w.alice, w.year) == [(1, w.omega_site.pk, Decimal("165.50")), (79, w.omega_site.pk, Decimal("7.00"))]
     FlowSite.objects.all().delete()  # read from the rollup, not from the raw rows
     assert queries.flows(w.central_official, w.year) == []
-    assert queries.flows(w.hanoi_official, w.year) == [(1, w.omega_site.pk, Decimal("165.50"))]  # a province: its manifests
+    assert queries.flows(w.hanoi_official, w.year) == []
+    assert queries.flows(w.alice, w.year) != []  # an enterprise: its own manifests
+
+
+def raw_flows(user, year, chapter):
+    rows = ((int(p), int(s), Decimal(kg)) for p, s, kg in queries._raw_flows(user, year, chapter) if kg)
+    return sorted(rows, key=lambda row: (-row[2], row[0], row[1]))
+
+
+@pytest.mark.parametrize("persona", ["hanoi_official", "hcm_official"])
+def test_a_provincial_officials_map_reads_the_pairs_of_provinces_and_equals_the_raw_rule(flowing, persona):
+    """A province's manifests are those generated in it or sent to a facility in it: the rows of the rollups
+    by pair of provinces with the province at either end (FlowSite, ProvinceIntake), never the raw lines."""
+    w = flowing
+    w.hcm_official = factories.JurisdictionFactory(user=factories.UserFactory(username="hcm_official"), province=w.hcm).user
+    user = getattr(w, persona)
+    assert queries._rollup_province(user) == (1 if persona == "hanoi_official" else 79)
+    for chapter in (None, "16", "17", "19"):
+        assert queries.flows(user, w.year, chapter) == raw_flows(user, w.year, chapter)
+        for direction in queries.DIRECTIONS:
+            raw = queries._raw_totals(user, w.year, chapter, direction)
+            assert queries.province_totals(user, w.year, chapter, direction) == raw
+    # Hà Nội's official sees what Hà Nội generated (sent to HCM); HCM's also what HCM generated and received.
+    expected = {"hanoi_official": {1: Decimal("165.50")}, "hcm_official": {1: Decimal("165.50"), 79: Decimal("7.00")}}
+    assert queries.province_totals(user, w.year) == expected[persona]
+    assert rollups.differences(["flow_site", "province_intake"]) == {}
+
+
+def test_the_treated_map_by_chapter_reads_the_pairs_of_provinces_for_the_country(flowing):
+    w = flowing
+    for chapter in ("16", "17"):
+        assert queries.province_totals(w.central_official, w.year, chapter, "treated") == queries._raw_totals(
+            w.central_official, w.year, chapter, "treated"
+        )
+    assert queries.province_totals(w.central_official, w.year, "16", "treated") != {}
+    ProvinceIntake.objects.all().delete()
+    assert queries.province_totals(w.central_official, w.year, "16", "treated") == {}
+
+
+def test_a_provincial_official_who_is_also_a_member_reads_the_raw_rows(flowing):
+    """A member also reads the organisation's manifests, which no pair of provinces holds: the raw rows."""
+    w = flowing
+    factories.MembershipFactory(user=w.hanoi_official, organisation=w.zeta)
+    policy.forget_scope(w.hanoi_official)
+    assert queries._rollup_province(w.hanoi_official) is None
 
 
 def test_the_flows_page_shows_the_rollup_for_the_country(client, flowing):

@@ -282,6 +282,16 @@ def test_a_transporter_without_a_transport_permit_is_refused(chain):
     assert set(draft_errors(w)) == {"transporter"}
 
 
+def test_a_transporter_is_refused_for_want_of_its_own_permit_while_others_hold_one(chain):
+    """Omega's permit covers transport: it licenses Omega, not an unlicensed carrier named on the draft."""
+    w = chain
+    assert w.permit.covers_transport
+    unlicensed = factories.OrganisationFactory(name="Xe", tax_code="0409876543", is_generator=False, is_transporter=True)
+    factories.SiteFactory(organisation=unlicensed, ward=w.hcm_ward)
+    errors = draft_errors(w, transporter=unlicensed)
+    assert set(errors) == {"transporter"} and "Xe" in errors["transporter"]
+
+
 def test_the_generator_may_carry_its_own_waste(chain):
     w = chain
     m = services.create_draft(
