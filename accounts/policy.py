@@ -106,7 +106,7 @@ def _member_site_q(scope, site_path, roles):
             continue
         limited = scope.site_limits.get(org_id)
         if limited:
-            q |= Q(**{f"{prefix}pk__in": limited}) if site_path else Q(pk__in=limited)
+            q |= Q(**{f"{prefix}pk__in": limited})
         else:
             q |= Q(**{f"{prefix}organisation_id": org_id})
     return q

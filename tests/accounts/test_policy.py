@@ -5,6 +5,8 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
 from accounts import policy
+from accounts.models import Membership, Permit, Site
+from tests import factories
 
 
 def names(queryset):
@@ -68,6 +70,48 @@ class TestOrganisationsAndProvinces:
         assert policy.role_in(world.dan, world.omega) == "driver"
         assert policy.role_in(world.alice, world.zeta) is None
         assert policy.role_in(world.central_official, world.alpha) is None
+
+
+@pytest.mark.django_db
+class TestSiteRules:
+    """site_q over a model that reaches a site by a path, several memberships, and the sites one acts at."""
+
+    def test_site_q_follows_a_path_to_the_site(self, world):
+        permits = {site.name: factories.PermitFactory(site=site) for site in (world.alpha_hn, world.alpha_hcm, world.zeta_site)}
+
+        def seen(user):
+            return sorted(Site.objects.get(pk=p.site_id).name for p in Permit.objects.filter(policy.site_q(user, "site")))
+
+        assert seen(world.alice) == ["Alpha HCM", "Alpha Hà Nội"]  # the organisation's, through site__organisation
+        assert seen(world.bob) == ["Alpha Hà Nội"]  # limited: through site__pk, not the permit's own pk
+        assert seen(world.hanoi_official) == ["Alpha Hà Nội"]  # the province, through site__province
+        assert len(permits) == 3
+
+    def test_a_limited_membership_adds_to_the_others(self, world):
+        """Memberships are read in the order of the organisations' names (Alpha, then Zeta): a later limited one
+        adds its sites, never replaces the earlier ones."""
+        user = factories.UserFactory(username="two")
+        factories.MembershipFactory(user=user, organisation=world.alpha, role=Membership.Role.MEMBER)
+        factories.MembershipFactory(user=user, organisation=world.zeta, role=Membership.Role.MEMBER).sites.set([world.zeta_site])
+        assert names(policy.visible_sites(user)) == ["Alpha HCM", "Alpha Hà Nội", "Zeta HCM"]
+        assert names(policy.actable_sites(user)) == ["Alpha HCM", "Alpha Hà Nội", "Zeta HCM"]
+
+    def test_a_role_that_cannot_act_skips_one_organisation_only(self, world):
+        """A viewer of Alpha (read first) and a member of Zeta: Zeta's site is still acted at."""
+        user = factories.UserFactory(username="viewer_then_member")
+        factories.MembershipFactory(user=user, organisation=world.alpha, role=Membership.Role.VIEWER)
+        factories.MembershipFactory(user=user, organisation=world.zeta, role=Membership.Role.MEMBER)
+        assert names(policy.actable_sites(user)) == ["Zeta HCM"]
+
+    def test_an_inactive_site_is_seen_but_not_acted_at(self, world):
+        Site.objects.filter(pk=world.alpha_hcm.pk).update(active=False)
+        assert names(policy.visible_sites(world.alice)) == ["Alpha HCM", "Alpha Hà Nội"]
+        assert names(policy.actable_sites(world.alice)) == ["Alpha Hà Nội"]
+
+    def test_the_sites_one_acts_at_come_with_their_organisation_and_province(self, world, django_assert_num_queries):
+        sites = list(policy.actable_sites(world.alice))
+        with django_assert_num_queries(0):
+            assert sorted((site.organisation.name, site.province.code) for site in sites) == [("Alpha", 1), ("Alpha", 79)]
 
 
 @pytest.mark.django_db

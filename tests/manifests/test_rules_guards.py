@@ -218,7 +218,7 @@ def test_the_facility_cannot_name_itself_as_generator_unless_it_generates(chain)
             w.fred, generator_site=w.omega_site, facility_site=w.omega_site, permit=w.permit, transporter=w.omega,
             planned_pickup_date=timezone.localdate(), lines=[w.line()],
         )  # fmt: skip
-    assert excinfo.value.field == "generator_site"
+    assert excinfo.value.field == "generator_site" and excinfo.value.message == "Choose a generator site."
 
 
 def test_a_site_of_an_organisation_that_is_not_a_facility_is_refused(chain):
@@ -290,6 +290,37 @@ def test_a_transporter_is_refused_for_want_of_its_own_permit_while_others_hold_o
     factories.SiteFactory(organisation=unlicensed, ward=w.hcm_ward)
     errors = draft_errors(w, transporter=unlicensed)
     assert set(errors) == {"transporter"} and "Xe" in errors["transporter"]
+
+
+def test_each_refused_party_is_told_why_next_to_its_field(chain):
+    """The exact words of every refusal of _check_parties and _transport_refusal (what the form shows)."""
+    w = chain
+    Organisation.objects.filter(pk=w.alpha.pk).update(is_generator=False, is_transporter=True)  # alice still acts there
+    outsider = factories.OrganisationFactory(name="Xe", tax_code="0409876543", is_generator=False, is_transporter=True)
+    with pytest.raises(services.TransitionError) as excinfo:
+        services.create_draft(
+            w.alice, generator_site=Site.objects.select_related("organisation").get(pk=w.alpha_hn.pk),
+            facility_site=Site.objects.select_related("organisation").get(pk=w.zeta_site.pk), permit=w.permit,
+            transporter=outsider, planned_pickup_date=timezone.localdate(), lines=[w.line()],
+        )  # fmt: skip
+    assert excinfo.value.message == "Please correct the errors below."
+    assert excinfo.value.errors == {
+        "generator_site": "This site is not an active generator site.",
+        "facility_site": "This site is not an active treatment facility.",
+        "permit": "The permit does not belong to the receiving facility site.",
+        "transporter": "Xe holds no environmental permit in force that covers hazardous waste transport: "
+        "choose a licensed transporter, or your own organisation.",
+    }
+
+
+def test_preparing_for_sites_that_are_not_ones_own_is_refused_with_the_rule(chain):
+    w = chain
+    with pytest.raises(PermissionDenied) as excinfo:
+        services.create_draft(
+            w.zoe, generator_site=w.alpha_hn, facility_site=w.omega_site, permit=w.permit, transporter=w.omega,
+            planned_pickup_date=timezone.localdate(), lines=[w.line()],
+        )  # fmt: skip
+    assert str(excinfo.value) == "You may prepare manifests only for your own sites or for your own facility."
 
 
 def test_the_generator_may_carry_its_own_waste(chain):
