@@ -5,7 +5,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
 from accounts import policy
-from accounts.models import Membership, Permit, Site
+from accounts.models import Membership, Permit, Site, User
 from tests import factories
 
 
@@ -85,6 +85,8 @@ class TestSiteRules:
         assert seen(world.alice) == ["Alpha HCM", "Alpha Hà Nội"]  # the organisation's, through site__organisation
         assert seen(world.bob) == ["Alpha Hà Nội"]  # limited: through site__pk, not the permit's own pk
         assert seen(world.hanoi_official) == ["Alpha Hà Nội"]  # the province, through site__province
+        acting = Permit.objects.filter(policy.site_q(world.bob, "site", for_action=True))
+        assert [p.site_id for p in acting] == [world.alpha_hn.pk]
         assert len(permits) == 3
 
     def test_a_limited_membership_adds_to_the_others(self, world):
@@ -112,6 +114,40 @@ class TestSiteRules:
         sites = list(policy.actable_sites(world.alice))
         with django_assert_num_queries(0):
             assert sorted((site.organisation.name, site.province.code) for site in sites) == [("Alpha", 1), ("Alpha", 79)]
+
+
+@pytest.mark.django_db
+class TestScope:
+    """scope_for: who has none, who is an administrator, and that it is read once per request."""
+
+    def test_no_user_an_anonymous_one_or_an_inactive_one_has_no_scope(self, world):
+        from django.contrib.auth.models import AnonymousUser
+
+        assert policy.scope_for(None) == policy.Scope()
+        assert policy.scope_for(AnonymousUser()) == policy.Scope()
+        User.objects.filter(pk=world.alice.pk).update(is_active=False)
+        inactive = User.objects.get(pk=world.alice.pk)
+        assert inactive.is_authenticated and policy.scope_for(inactive) == policy.Scope()
+
+    def test_staff_alone_makes_an_administrator(self, world):
+        staff = factories.UserFactory(username="staff", is_staff=True, is_superuser=False)
+        assert policy.scope_for(staff).is_admin and policy.scope_for(staff).sees_everything
+        superuser = factories.UserFactory(username="root", is_staff=False, is_superuser=True)
+        assert policy.scope_for(superuser).is_admin
+
+    def test_the_scope_is_read_once_with_the_organisations(self, world, django_assert_num_queries):
+        user = User.objects.get(pk=world.alice.pk)
+        factories.MembershipFactory(user=user, organisation=world.zeta, role=Membership.Role.VIEWER)
+        with django_assert_num_queries(2):  # the jurisdiction, the memberships with their organisations and sites
+            scope = policy.scope_for(user)
+            assert sorted(org.name for org in scope.organisations.values()) == ["Alpha", "Zeta"]
+        with django_assert_num_queries(0):
+            assert policy.scope_for(user) is scope
+
+    def test_an_official_who_is_also_a_member_sees_both(self, world):
+        factories.MembershipFactory(user=world.hanoi_official, organisation=world.zeta, role=Membership.Role.MEMBER)
+        official = User.objects.get(pk=world.hanoi_official.pk)
+        assert names(policy.visible_sites(official)) == ["Alpha Hà Nội", "Zeta HCM"]
 
 
 @pytest.mark.django_db
