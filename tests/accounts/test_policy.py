@@ -62,7 +62,6 @@ class TestOrganisationsAndProvinces:
         assert names(policy.managed_organisations(world.bob)) == []
         assert names(policy.managed_organisations(world.admin)) == []
 
-
     def test_role_in_reads_an_organisation_or_its_id(self, world):
         """Services pass the organisation, rules its id: both give the membership's role (mutation testing)."""
         assert policy.role_in(world.alice, world.alpha) == "admin"
