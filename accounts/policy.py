@@ -242,10 +242,25 @@ def manifest_q(user):
     drafts = PRIVATE & ((Q(prepared_by=F("generator")) & generator) | (Q(prepared_by=F("facility")) & facility))
     if scope.sees_everything:
         return NOT_DRAFT | drafts
-    visible = NOT_DRAFT & (generator | facility | Q(transporter_id__in=list(scope.roles)))
+    return (NOT_DRAFT & _shared_q(scope, generator, facility)) | drafts
+
+
+def _shared_q(scope, generator, facility):
+    """Past the draft, for whoever does not see everything: the parties and the official's province."""
+    visible = generator | facility | Q(transporter_id__in=list(scope.roles))
     if scope.province_id is not None:
-        visible |= NOT_DRAFT & (Q(province_id=scope.province_id) | Q(facility_province_id=scope.province_id))
-    return visible | drafts
+        visible |= Q(province_id=scope.province_id) | Q(facility_province_id=scope.province_id)
+    return visible
+
+
+def parties_q(user):
+    """The reading rule past the draft, over any model that carries a manifest's parties and provinces under the
+    manifest's own column names (generator, generator_site, facility, facility_site, transporter, province,
+    facility_province): the statistics rollups by parties (stats.models.PartyFlow), which hold no draft."""
+    scope = scope_for(user)
+    if scope.sees_everything:
+        return Q()
+    return _shared_q(scope, _party_q(scope, "generator_id", "generator_site_id"), _party_q(scope, "facility_id", "facility_site_id"))
 
 
 def manifest_access_q(user):

@@ -1,10 +1,11 @@
 """The statistics the maps read: the interface between the GIS pages and the statistics rollups.
 
 The map pages (gis/views) call only these functions, so the figures they draw and tabulate are exactly what
-these return, and the implementation can change underneath them. The country's figures (whoever sees every
-manifest) and a provincial official's come from the rollup tables (stats.models.rollups: a province's manifests
-are the pairs of provinces with it at either end), an enterprise's from the raw manifests the policy lets the user
-read (the rollups cannot express that scope); the GIS tests hold the two equal.
+these return, and the implementation can change underneath them. Every figure comes from the rollup
+tables (stats.models.rollups): the country's from the national ones, a provincial official's from the rollups by
+pair of provinces (a province's manifests are the pairs with it at either end), an enterprise's from the rollups
+by parties, to which the reading rule applies as to manifests (accounts.policy.parties_q). The `_raw_*` functions
+compute the same over the raw manifests the policy lets the user read: the GIS tests hold the two equal.
 `version()` names the state of what they read, for the maps' caches.
 
 What counts (the same rules as the rollups, stats.models.rollups):
@@ -31,7 +32,7 @@ from accounts import policy
 from manifests.models import FollowUp, ManifestLine, Status
 
 from . import rollups
-from .models import FacilityYear, FlowSite, GeneratorCode, ProvinceIntake, WasteYear
+from .models import FacilityYear, FlowSite, GeneratorCode, PartyFlow, PartyIntake, ProvinceIntake, WasteYear
 
 DIRECTIONS = ("generated", "treated")
 COUNTED = (Status.READY, Status.IN_TRANSIT, Status.DELIVERED, Status.RECEIVED, Status.COMPLETED, Status.REJECTED)
@@ -117,20 +118,25 @@ def province_totals(user, year, chapter=None, direction="generated"):
     """{province code: kg (Decimal)} for the year, one waste chapter ("16") or all, generated in or treated in.
 
     Provinces without a quantity are absent. The country's map (whoever sees every manifest) reads the rollups;
-    so does a provincial official's (the pairs of provinces with it at either end); an enterprise's reads its own
-    manifests, scoped by the policy, which the rollups cannot express.
+    so does a provincial official's (the pairs of provinces with it at either end), and an enterprise's (the rows of
+    the rollups by parties that the reading rule gives it).
     """
     if direction not in DIRECTIONS:
         raise ValueError(f"direction must be one of {DIRECTIONS}, not {direction!r}")
     if policy.scope_for(user).sees_everything:
         return _national_totals(year, chapter, direction)
     province = _rollup_province(user)
-    if province is not None:
-        rows = _province_pairs(year, chapter, direction, province)
-        if direction == "generated":
-            return _by_province(rows.values_list("province").annotate(kg=Sum("declared_kg")))
-        return _by_province(rows.values_list("facility_province").annotate(kg=Sum("received_kg")))
-    return _raw_totals(user, year, chapter, direction)
+    rows = _province_pairs(year, chapter, direction, province) if province is not None else _party_rows(user, year, chapter, direction)
+    if direction == "generated":
+        return _by_province(rows.values_list("province").annotate(kg=Sum("declared_kg")))
+    return _by_province(rows.values_list("facility_province").annotate(kg=Sum("received_kg")))
+
+
+def _party_rows(user, year, chapter, direction):
+    """The rows of the rollups by parties (PartyFlow: declared, year of handover; PartyIntake: received, year of
+    receipt) that the reading rule gives the user: an enterprise's own manifests, each counted once."""
+    rows = (PartyFlow if direction == "generated" else PartyIntake).objects.filter(policy.parties_q(user), year=year)
+    return rows.filter(chapter__code=chapter) if chapter else rows
 
 
 def _raw_totals(user, year, chapter, direction):
@@ -158,13 +164,14 @@ def _raw_totals(user, year, chapter, direction):
 def flows(user, year, chapter=None):
     """[(generator province code, facility site id, kg (Decimal))] for the year, largest first.
 
-    The country's and a province's flows read the rollups (FlowSite); enterprises' their manifests."""
+    The country's and a province's flows read the rollup by province and facility site (FlowSite), an enterprise's
+    the rollup by parties (PartyFlow)."""
     province = _rollup_province(user)
     if policy.scope_for(user).sees_everything or province is not None:
         rows = _province_pairs(year, chapter, "generated", province)
-        rows = rows.values_list("province", "facility_site").annotate(kg=Sum("declared_kg")).order_by()
     else:
-        rows = _raw_flows(user, year, chapter)
+        rows = _party_rows(user, year, chapter, "generated")
+    rows = rows.values_list("province", "facility_site").annotate(kg=Sum("declared_kg")).order_by()
     result = [(int(province), int(site), Decimal(kg)) for province, site, kg in rows if kg]
     return sorted(result, key=lambda row: (-row[2], row[0], row[1]))
 

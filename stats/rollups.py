@@ -40,6 +40,8 @@ from .models import (
     GeneratorCode,
     GeneratorYear,
     ManifestMonth,
+    PartyFlow,
+    PartyIntake,
     ProvinceIntake,
     RollupVersion,
     SilentGenerator,
@@ -170,6 +172,12 @@ def _month(path):
 
 SIGNED, RECEIVED_AT = "manifest__generator_signed_at", "manifest__received_at"
 
+def _party_keys(date):
+    """The keys of the rollups by parties (stats.models.Parties): the manifest's own columns, and the year of `date`."""
+    keys = {name: F(f"manifest__{name}") for name in PartyFlow.KEY if name not in ("year", "chapter")}
+    return {"year": _year(date), **keys, "chapter": F("waste_code__chapter")}
+
+
 GROUPINGS = {
     "waste_month": Grouping(
         WasteMonth,
@@ -267,6 +275,8 @@ GROUPINGS = {
         },
         {"received_kg": RECEIVED_KG},
     ),
+    "party_flow": Grouping(PartyFlow, _counted_lines, _party_keys(SIGNED), {"declared_kg": DECLARED_KG}),
+    "party_intake": Grouping(PartyIntake, _received_lines, _party_keys(RECEIVED_AT), {"received_kg": RECEIVED_KG}),
     "facility_year": Grouping(
         FacilityYear,
         _received_lines,
@@ -388,6 +398,11 @@ def _in(path, period):
     return Q(**{f"{path}__gte": period[0], f"{path}__lt": period[1]})
 
 
+def _parties(manifest, prefix=""):
+    """The manifest's sites and transporter (which fix its organisations and provinces), as lookups."""
+    return {f"{prefix}{name}_id": getattr(manifest, f"{name}_id") for name in ("generator_site", "facility_site", "transporter")}
+
+
 def scopes(manifest, codes):
     """[(grouping name, Q over the raw lines, Q over the rollup rows)]: the rollup keys the manifest touches,
     each with the raw rows that make them. A manifest's keys never change once it is handed over (province,
@@ -441,6 +456,11 @@ def scopes(manifest, codes):
             & _in(SIGNED, year),
             Q(facility_site=manifest.facility_site_id, province=province, facility_province=manifest.facility_province_id, year=signed.year),
         ),
+        (
+            "party_flow",
+            Q(**_parties(manifest, "manifest__")) & _in(SIGNED, year),
+            Q(**_parties(manifest), year=signed.year),
+        ),
         # After generator_year (it reads that table): the generator's lists, every year (a few rows), so that
         # every recompute of the generator takes the same lock.
         ("silent", (manifest.generator_id, None), Q(generator=manifest.generator_id)),
@@ -465,6 +485,7 @@ def scopes(manifest, codes):
                 & _in(RECEIVED_AT, period),
                 Q(province=province, facility_province=manifest.facility_province_id, year=received, chapter__in=chapters),
             ),
+            ("party_intake", Q(**_parties(manifest, "manifest__")) & _in(RECEIVED_AT, period), Q(**_parties(manifest), year=received)),
         ]
     return found
 
@@ -485,7 +506,7 @@ def recompute(manifest_id):
         Manifest.objects.filter(pk=manifest_id)
         .only(
             "generator_signed_at", "received_at", "province", "facility_province", "generator", "generator_site", "facility",
-            "facility_site", "permit",
+            "facility_site", "transporter", "permit",
         )
         .first()
     )

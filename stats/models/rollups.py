@@ -307,6 +307,61 @@ class ProvinceIntake(models.Model):
         return f"{self.year}: {self.province_id} → {self.facility_province_id}"
 
 
+class Parties(models.Model):
+    """A rollup keyed by a manifest's parties and provinces, under the manifest's own column names, so that the
+    reading rule applies to its rows as to manifests (accounts.policy.parties_q): an enterprise's maps."""
+
+    year = models.PositiveSmallIntegerField()
+    generator = models.ForeignKey("accounts.Organisation", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    generator_site = models.ForeignKey("accounts.Site", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    facility = models.ForeignKey("accounts.Organisation", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    facility_site = models.ForeignKey("accounts.Site", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    transporter = models.ForeignKey("accounts.Organisation", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    province = models.ForeignKey("gis.Province", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    facility_province = models.ForeignKey("gis.Province", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    chapter = models.ForeignKey("catalog.WasteChapter", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+
+    KEY = [
+        "year", "generator_site", "facility_site", "transporter", "chapter", "generator", "facility", "province", "facility_province",
+    ]  # fmt: skip
+
+    class Meta:
+        abstract = True
+
+    def __str__(self):
+        return f"{self.year}: {self.generator_site_id} → {self.facility_site_id}"
+
+
+class PartyFlow(Parties):
+    """The declared quantity of original manifests per year of handover, parties and chapter."""
+
+    declared_kg = models.DecimalField(_("declared (kg)"), **KG)
+
+    class Meta:
+        verbose_name = _("flow between parties")
+        constraints = [models.UniqueConstraint(fields=Parties.KEY, name="partyflow_one_per_key")]
+        indexes = [
+            models.Index(fields=["generator", "year"], name="partyflow_generator"),
+            models.Index(fields=["facility", "year"], name="partyflow_facility"),
+            models.Index(fields=["transporter", "year"], name="partyflow_transporter"),
+        ]
+
+
+class PartyIntake(Parties):
+    """The quantity received and accepted under a treatment permit per year of receipt, parties and chapter."""
+
+    received_kg = models.DecimalField(_("received (kg)"), **KG)
+
+    class Meta:
+        verbose_name = _("intake between parties")
+        constraints = [models.UniqueConstraint(fields=Parties.KEY, name="partyintake_one_per_key")]
+        indexes = [
+            models.Index(fields=["generator", "year"], name="partyintake_generator"),
+            models.Index(fields=["facility", "year"], name="partyintake_facility"),
+            models.Index(fields=["transporter", "year"], name="partyintake_transporter"),
+        ]
+
+
 class RollupVersion(models.Model):
     """Counters that move whenever what the statistics read changes: `any` at every recompute and rebuild,
     `rebuild` at every rebuild, `year:Y` and `year:Y:province:P` when a recompute touches that year (and
@@ -367,6 +422,8 @@ __all__ = [
     "GeneratorCode",
     "GeneratorYear",
     "ManifestMonth",
+    "PartyFlow",
+    "PartyIntake",
     "ProvinceIntake",
     "RollupVersion",
     "SilentGenerator",

@@ -15,7 +15,7 @@ from accounts import policy
 from gis.views import data
 from manifests.models import Status
 from stats import queries, rollups
-from stats.models import FlowSite, ProvinceIntake
+from stats.models import FlowSite, PartyFlow, PartyIntake, ProvinceIntake
 from tests import factories
 from tests.manifests.lifecycle import at_status
 
@@ -63,7 +63,7 @@ def test_the_national_flows_read_the_site_rollup_and_equal_the_raw_rule(flowing)
     FlowSite.objects.all().delete()  # read from the rollup, not from the raw rows
     assert queries.flows(w.central_official, w.year) == []
     assert queries.flows(w.hanoi_official, w.year) == []
-    assert queries.flows(w.alice, w.year) != []  # an enterprise: its own manifests
+    assert queries.flows(w.alice, w.year) != []  # an enterprise: the rollup by parties
 
 
 def raw_flows(user, year, chapter):
@@ -101,12 +101,46 @@ def test_the_treated_map_by_chapter_reads_the_pairs_of_provinces_for_the_country
     assert queries.province_totals(w.central_official, w.year, "16", "treated") == {}
 
 
-def test_a_provincial_official_who_is_also_a_member_reads_the_raw_rows(flowing):
-    """A member also reads the organisation's manifests, which no pair of provinces holds: the raw rows."""
-    w = flowing
+def both(w):
+    """A member of the generator and of the facility: each manifest still counted once."""
+    user = factories.UserFactory(username="both")
+    factories.MembershipFactory(user=user, organisation=w.alpha)
+    factories.MembershipFactory(user=user, organisation=w.omega)
+    return user
+
+
+def official_and_member(w):
+    """A provincial official who is also a member of an organisation: no pair of provinces holds that scope."""
     factories.MembershipFactory(user=w.hanoi_official, organisation=w.zeta)
     policy.forget_scope(w.hanoi_official)
     assert queries._rollup_province(w.hanoi_official) is None
+    return w.hanoi_official
+
+
+@pytest.mark.parametrize("persona", ["alice", "bob", "vera", "fred", "dan", "zoe", "nobody", both, official_and_member])
+def test_an_enterprises_map_reads_the_rollups_by_parties_and_equals_the_raw_rule(flowing, persona, django_capture_on_commit_callbacks):
+    w = flowing
+    with django_capture_on_commit_callbacks(execute=True):
+        at_status(w, Status.RECEIVED, site=w.alpha_hcm, lines=[w.line(w.oil, "11")])  # outside bob's site
+    user = persona(w) if callable(persona) else getattr(w, persona)
+    for chapter in (None, "16", "17", "19"):
+        assert queries.flows(user, w.year, chapter) == raw_flows(user, w.year, chapter)
+        for direction in queries.DIRECTIONS:
+            raw = queries._raw_totals(user, w.year, chapter, direction)
+            assert queries.province_totals(user, w.year, chapter, direction) == raw
+    assert rollups.differences(["party_flow", "party_intake"]) == {}
+
+
+def test_the_enterprises_figures_come_from_the_rollups_by_parties(flowing):
+    w = flowing
+    assert queries.province_totals(w.alice, w.year) == {1: Decimal("165.50"), 79: Decimal("7.00")}
+    assert queries.province_totals(w.bob, w.year) == {1: Decimal("165.50")}  # limited to the Hà Nội site
+    assert queries.province_totals(w.fred, w.year, direction="treated") != {}
+    PartyFlow.objects.all().delete()
+    PartyIntake.objects.all().delete()
+    assert queries.province_totals(w.alice, w.year) == {}
+    assert queries.flows(w.alice, w.year) == []
+    assert queries.province_totals(w.fred, w.year, direction="treated") == {}
 
 
 def test_the_flows_page_shows_the_rollup_for_the_country(client, flowing):
