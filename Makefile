@@ -40,6 +40,7 @@ test: install
 MUTANTS ?= manifests.rules.* accounts.policy.x_scope_for__* accounts.policy.x_role_in__* \
 	accounts.policy.x__member_site_q__* accounts.policy.x_site_q__* accounts.policy.x_actable_sites__* \
 	accounts.policy.x_acts_at__* accounts.policy.x__party_q__* accounts.policy.x_manifest_q__* \
+	accounts.policy.x__shared_q__* accounts.policy.x_parties_q__* \
 	accounts.policy.x_organisations_with__* manifests.services.x__check_parties__* \
 	manifests.services.x__transport_refusal__*
 mutation: install
