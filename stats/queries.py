@@ -191,10 +191,12 @@ def sites_with_waste_code(code):
     return GeneratorCode.objects.filter(waste_code__code=code).values("site").distinct()
 
 
-def version(figures=True):
+def version(figures=True, site_codes=False):
     """A text naming the state of what the maps read: the reference data (sites, organisations, permits, the
-    catalog) and, with `figures`, the statistics (every rollup recompute and rebuild). It changes, in the
-    transaction of the change, whenever they do (stats.rollups.bump), so a cache keyed on it is never stale."""
-    names = [rollups.REFERENCE, rollups.ANY] if figures else [rollups.REFERENCE]
+    catalog) and, with `figures`, the statistics (every rollup recompute and rebuild), with `site_codes` the
+    pairs of generator site and waste code (sites_with_waste_code: moved only when a pair appears or goes). It
+    changes, in the transaction of the change, whenever they do (stats.rollups.bump), so a cache keyed on it is
+    never stale."""
+    names = [rollups.REFERENCE, *([rollups.ANY] if figures else []), *([rollups.SITE_CODES] if site_codes else [])]
     counters = rollups.versions(names)
     return ".".join(str(counters[name]) for name in names)

@@ -158,7 +158,7 @@ def _replace_all(grouping, sql, params, columns):
             cursor.execute(f"INSERT INTO {table} ({columns}) SELECT * FROM {scratch}")
             written = cursor.rowcount
             cursor.execute(f"DROP TABLE {scratch}")  # now, not at the commit: a caller's transaction may rebuild twice
-        bump([ANY, REBUILD])  # with the rows: a reader sees both or neither
+        bump([ANY, REBUILD, SITE_CODES])  # with the rows: a reader sees both or neither
         return written
 
 
@@ -517,12 +517,22 @@ def recompute(manifest_id):
     written = 0
     with transaction.atomic():
         _lock(f"{name}:{rollup_q}" for name, _raw, rollup_q in found)
+        pairs = _site_codes(manifest.generator_site_id, codes) if found else None
         for name, raw_q, rollup_q in found:
             grouping = GROUPINGS[name]
             grouping.model.objects.filter(rollup_q).delete()
             written += grouping.insert(raw_q)
-        bump(touched(manifest))
+        changed = touched(manifest)
+        if found and _site_codes(manifest.generator_site_id, codes) != pairs:
+            changed.append(SITE_CODES)
+        bump(changed)
     return written
+
+
+def _site_codes(site_id, codes):
+    """The codes among `codes` that the site handed over in any year (GeneratorCode): when a recompute changes
+    them, the sites map's waste-code filter changes (its cache is keyed on SITE_CODES, not on every recompute)."""
+    return set(GeneratorCode.objects.filter(site=site_id, waste_code__in=codes).values_list("waste_code", flat=True).distinct())
 
 
 def touched(manifest):
@@ -540,6 +550,7 @@ def touched(manifest):
 ANY = "any"  # every recompute and rebuild
 REBUILD = "rebuild"  # every rebuild (figures of any year may change)
 REFERENCE = "reference"  # sites, organisations, permits, the catalog: names and capacities in the tables
+SITE_CODES = "site_codes"  # a generator site handed a waste code over for the first time, or no longer (rebuilds too)
 
 
 def year_scope(year, province=None):

@@ -256,9 +256,11 @@ def sites_geojson(user, filters):
 
 def cached_sites_geojson(user, filters):
     """The gzipped sites GeoJSON, from the cache when it is there: keyed by scope, filters, day (permits in force)
-    and the version of the sites, organisations and permits (and of the rollups, for the waste-code filter), which
-    a save of any of them moves, so the answer is never older than the data and can be kept long."""
-    version = queries.version(figures=bool(filters.waste_code))
+    and the version of the sites, organisations and permits (and, for the waste-code filter, of the pairs of
+    generator site and code: not every recompute of the rollups, since a handover of a code the site had handed
+    over before changes nothing on the map), which a change moves, so the answer is never older than the data and
+    can be kept long."""
+    version = queries.version(figures=False, site_codes=bool(filters.waste_code))
     key = f"gis:sites:v3:{scope_key(user)}:{filters.key()}:{timezone.localdate().isoformat()}:{version}"
     compressed = cache.get(key)
     if compressed is None:

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from accounts import policy
 from gis.views import data
+from manifests import services
 from manifests.models import Status
 from stats import queries, rollups
 from stats.models import FlowSite, PartyFlow, PartyIntake, ProvinceIntake
@@ -173,6 +174,27 @@ def test_the_waste_code_filter_follows_the_rollup_and_a_new_handover(client, cha
     # The cached answer for the code is not served: the recompute moved the version it is keyed on.
     assert names(sites(client, w.admin, waste_code="16 01 06")) == {"Omega xử lý", "Alpha HCM"}
     assert set(queries.sites_with_waste_code("16 01 06").values_list("site", flat=True)) == {w.alpha_hcm.pk}
+
+
+def test_the_waste_code_filter_is_recomputed_only_when_a_site_hands_a_code_over_for_the_first_time(chain, django_capture_on_commit_callbacks):
+    w = chain
+
+    def site_codes():
+        return queries.version(figures=False, site_codes=True)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        at_status(w, Status.READY, site=w.alpha_hcm, lines=[w.line(w.lamps, "3")])
+    first = site_codes()
+    with django_capture_on_commit_callbacks(execute=True):
+        again = at_status(w, Status.READY, site=w.alpha_hcm, lines=[w.line(w.lamps, "4")])  # a code handed over before
+    assert site_codes() == first and queries.version() != first
+    with django_capture_on_commit_callbacks(execute=True):
+        at_status(w, Status.READY, site=w.alpha_hcm, lines=[w.line(w.oil, "5")])  # a new code for the site
+    second = site_codes()
+    assert second != first
+    with django_capture_on_commit_callbacks(execute=True):
+        services.cancel(w.alice, again, reason="Nhầm số lượng")  # the code stays: the first manifest still has it
+    assert site_codes() == second
 
 
 def test_a_saved_site_or_permit_is_on_the_map_at_once(client, world):
