@@ -88,7 +88,10 @@ def get_manifest_for_user(user, pk):
     seven cost milliseconds of planning. The manifest comes with its permit, vehicle and driver (small joins), its
     four organisations in one query by primary key, its two sites with their province and ward in another.
     """
-    manifest = visible_manifests(user).select_related("permit", "vehicle", "driver").filter(pk=pk).first()
+    # No ORDER BY (first() would add the model's ordering): one row by primary key, and a millisecond less of SQL
+    # compiling on every detail page, PDF and action.
+    found = visible_manifests(user).select_related("permit", "vehicle", "driver").filter(pk=pk).order_by()[:1]
+    manifest = next(iter(found), None)
     if manifest is None:
         raise Http404(_("Manifest not found."))
     attach([manifest], Organisation, "generator", "facility", "transporter", "prepared_by")
