@@ -2,6 +2,7 @@
 costs more than the rest of the row."""
 
 import html
+import threading
 import unicodedata
 from collections import OrderedDict
 
@@ -136,6 +137,7 @@ def manifest_rows(manifests, show_province=False):
 # for one of a few (no filter, one status): the HTML of a form without errors is kept per process, bounded.
 FORM_HTML_KEPT = 256
 _form_html = OrderedDict()
+_form_html_lock = threading.Lock()
 
 
 def _plain(choices):
@@ -175,14 +177,17 @@ def form_fields(fields):
     """The visible fields of a list's filter form, each as templates/partials/field.html prints it (common.forms)."""
     fields = list(fields)
     key = _form_key(fields)
-    if key is not None and key in _form_html:
-        _form_html.move_to_end(key)
-        return _form_html[key]
+    if key is not None:
+        with _form_html_lock:  # threaded workers share the dict
+            if key in _form_html:
+                _form_html.move_to_end(key)
+                return _form_html[key]
     rendered = mark_safe("".join(field_html(field) for field in fields))  # noqa: S308 - built by common.forms.field_html
     if key is not None:
-        _form_html[key] = rendered
-        if len(_form_html) > FORM_HTML_KEPT:
-            _form_html.popitem(last=False)
+        with _form_html_lock:
+            _form_html[key] = rendered
+            while len(_form_html) > FORM_HTML_KEPT:
+                _form_html.popitem(last=False)
     return rendered
 
 
