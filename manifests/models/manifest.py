@@ -192,8 +192,31 @@ class Manifest(models.Model):
             # PostgreSQL whatever the database's collation.
             models.Index(fields=["number"], name="manifest_number_prefix", opclasses=["varchar_pattern_ops"]),
             models.Index(fields=["number_reversed"], name="manifest_number_suffix", opclasses=["varchar_pattern_ops"]),
-            # Lists and counts read the access index (ManifestAccess); the driver's page reads these two.
+            # Lists and counts read the access index (ManifestAccess); the driver's page (manifests.views.driver)
+            # and the facility's incoming page (manifests.views.facility) read the manifests' own columns, through
+            # the indexes below: its counts (index-only, capped), and each section in its order, a walk of its rows.
             models.Index(fields=["transporter", "status"], name="manifest_transporter_status"),
+            models.Index(
+                fields=["transporter", "planned_pickup_date", "number"],
+                name="manifest_transporter_pickups",
+                condition=Q(status__in=["sealed", "ready_for_pickup"]),
+            ),
+            models.Index(
+                fields=["transporter", "picked_up_at", "number"],
+                name="manifest_transporter_carrying",
+                condition=Q(status="in_transit"),
+            ),
+            # Incoming: counts per status and the "treatment pending" list of a facility site; the "coming" list.
+            models.Index(
+                fields=["facility_site", "status", "-created_at", "-id"],
+                name="manifest_facility_site_open",
+                condition=Q(status__in=["ready_for_pickup", "in_transit", "delivered", "received"]),
+            ),
+            models.Index(
+                fields=["facility_site", "-created_at", "-id"],
+                name="manifest_facility_site_coming",
+                condition=Q(status__in=["ready_for_pickup", "in_transit", "delivered"]),
+            ),
             models.Index(
                 fields=["transporter", "-delivered_at"],
                 name="manifest_transporter_delivered",

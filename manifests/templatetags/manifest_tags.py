@@ -2,16 +2,19 @@
 costs more than the rest of the row."""
 
 import html
+import threading
 import unicodedata
+from collections import OrderedDict
 
 from django import template
 from django.urls import reverse
 from django.utils import formats, timezone
+from django.utils.functional import Promise
 from django.utils.html import conditional_escape, escape, format_html
 from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from common.forms import field_html
 from common.numbers import format_kg, format_number
@@ -130,10 +133,62 @@ def manifest_rows(manifests, show_province=False):
     return mark_safe("".join(rows))  # noqa: S308 - every value escaped by _text or built safe
 
 
+# The filter form of a list prints the same HTML for the same query, language and choices, and most requests ask
+# for one of a few (no filter, one status): the HTML of a form without errors is kept per process, bounded.
+FORM_HTML_KEPT = 256
+_form_html = OrderedDict()
+_form_html_lock = threading.Lock()
+
+
+def _plain(choices):
+    """Choices (with groups) as nested tuples of text: a key by value, whatever objects hold the labels."""
+    if isinstance(choices, (str, Promise)) or not hasattr(choices, "__iter__"):
+        return str(choices)
+    return tuple(_plain(item) for item in choices)
+
+
+def _form_key(fields):
+    """What the HTML of these bound fields depends on, or None when it is not to be kept (errors to show)."""
+    if not fields:
+        return None
+    form = fields[0].form
+    if form.errors:
+        return None
+    # django-filter builds a new form class for each filter set: the fields themselves say what is printed.
+    printed = tuple(
+        (
+            field.name,
+            str(field.label),
+            str(field.help_text),
+            type(field.field.widget),
+            _plain(getattr(field.field, "choices", ())),
+        )
+        for field in fields
+    )
+    data = None
+    if form.is_bound:
+        pairs = form.data.lists() if hasattr(form.data, "lists") else form.data.items()
+        data = tuple(sorted((name, _plain(values if isinstance(values, (list, tuple)) else [values])) for name, values in pairs))
+    return (type(form).__qualname__, form.prefix, get_language(), data, printed)
+
+
 @register.simple_tag
 def form_fields(fields):
     """The visible fields of a list's filter form, each as templates/partials/field.html prints it (common.forms)."""
-    return mark_safe("".join(field_html(field) for field in fields))  # noqa: S308 - built by common.forms.field_html
+    fields = list(fields)
+    key = _form_key(fields)
+    if key is not None:
+        with _form_html_lock:  # threaded workers share the dict
+            if key in _form_html:
+                _form_html.move_to_end(key)
+                return _form_html[key]
+    rendered = mark_safe("".join(field_html(field) for field in fields))  # noqa: S308 - built by common.forms.field_html
+    if key is not None:
+        with _form_html_lock:
+            _form_html[key] = rendered
+            while len(_form_html) > FORM_HTML_KEPT:
+                _form_html.popitem(last=False)
+    return rendered
 
 
 def site_address(site):

@@ -38,15 +38,15 @@ def facility_sites(user, roles=READ_ROLES):
 @require_GET
 def incoming(request):
     """What is coming to the user's facility sites and what waits for treatment, newest first, a keyset page
-    at a time; the figures per status are capped counts over the access index."""
+    at a time; the figures per status are capped counts. Each list and count walks one partial index of the
+    manifests (Manifest.Meta): the page's statuses are all past the handover, read by the facility's members."""
     sites = list(facility_sites(request.user))
-    rows = selectors.incoming_rows(request.user, sites)
+    manifests = selectors.incoming_manifests(sites)
     show = request.GET.get("show")
     show = show if show in ("coming", "pending") else "coming"
-    # Exact up to a thousand per status: each row is checked against its manifest's facility site.
-    counts = {status: capped_count(rows.filter(status=status), COUNT_CAP) for status in COMING + PENDING}
+    counts = {status: capped_count(manifests.filter(status=status), COUNT_CAP) for status in COMING + PENDING}
     page = selectors.manifest_page(
-        rows.filter(status__in=COMING if show == "coming" else PENDING), **cursors(request)
+        manifests.filter(status__in=COMING if show == "coming" else PENDING), id_field="id", **cursors(request)
     )
     selectors.load_for_transport(page.items)
     selectors.load_waste_summaries(page.items)

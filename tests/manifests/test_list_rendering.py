@@ -131,3 +131,55 @@ def test_the_incoming_rows_are_the_template_loops_html(client, chain, language):
             tag = Template("{% load manifest_tags %}{% incoming_rows page.items show %}").render(Context({"page": page, "show": show}))
         assert normalised(tag) == normalised(loop), show
         assert normalised(tag) in normalised(response.content.decode())
+
+
+@pytest.mark.parametrize(
+    "queries",
+    [
+        [None, {"status": "in_transit"}, None, {"status": "in_transit"}, {"status": "received"}],
+        [
+            {"number": "01-2026", "province": "79"},
+            {"number": "<b>x</b>", "province": "79"},
+            {"number": "01-2026", "province": "79"},
+        ],
+        [{"date_from": "bad"}, {"date_from": "2026-01-01"}, {"date_from": "bad", "status": "nope"}],
+    ],
+)
+def test_the_filter_forms_kept_html_is_what_a_new_rendering_prints(world, queries, monkeypatch):
+    """form_fields keeps the HTML of a filter form per query, language and choices: whatever the order of the
+    requests, each prints exactly what rendering it afresh prints, and a form with errors is never kept."""
+    from django.test import RequestFactory
+
+    from common.forms import field_html
+    from manifests.filters import ManifestFilter
+    from manifests.models import ManifestAccess
+    from manifests.templatetags import manifest_tags
+
+    monkeypatch.setattr(manifest_tags, "_form_html", manifest_tags.OrderedDict())
+    for language in ("vi", "en", "vi"):
+        with translation.override(language):
+            for data in queries:
+                request = RequestFactory().get("/", data or {})
+                form = ManifestFilter(data, queryset=ManifestAccess.objects.none(), request=request).form
+                fields = form.visible_fields()
+                assert manifest_tags.form_fields(fields) == "".join(field_html(field) for field in fields), (language, data)
+                if form.errors:
+                    assert manifest_tags._form_key(fields) is None
+    kept = [key[3] for key in manifest_tags._form_html]
+    assert all(data is None or "bad" not in str(data) for data in kept) and len(kept) <= 2 * len(queries)
+
+
+def test_the_kept_filter_forms_are_bounded(world, monkeypatch):
+    from django.test import RequestFactory
+
+    from manifests.filters import ManifestFilter
+    from manifests.models import ManifestAccess
+    from manifests.templatetags import manifest_tags
+
+    monkeypatch.setattr(manifest_tags, "_form_html", manifest_tags.OrderedDict())
+    monkeypatch.setattr(manifest_tags, "FORM_HTML_KEPT", 3)
+    for number in range(6):
+        data = {"number": f"01-{number}"}
+        form = ManifestFilter(data, queryset=ManifestAccess.objects.none(), request=RequestFactory().get("/", data)).form
+        manifest_tags.form_fields(form.visible_fields())
+    assert [dict(key[3])["number"] for key in manifest_tags._form_html] == [("01-3",), ("01-4",), ("01-5",)]
