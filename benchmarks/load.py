@@ -35,6 +35,7 @@ PORT = 8077
 TARGET_RATE, TARGET_P95_MS = 150, 300
 ENV = {
     "SECRET_KEY": "load-test-secret-key-0123456789-abcdefghij",
+    "HWMS_AUDIT_KEY": "load-test-audit-key-0123456789-abcdefghijk",  # required with DEBUG off, like SECRET_KEY
     "SITE_URL": f"http://127.0.0.1:{PORT}",
     "EMAIL_HOST": "localhost",
     "ALLOWED_HOSTS": "127.0.0.1,localhost",
