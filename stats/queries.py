@@ -32,7 +32,7 @@ from accounts import policy
 from manifests.models import FollowUp, ManifestLine, Status
 
 from . import rollups
-from .models import FacilityYear, FlowSite, GeneratorCode, PartyFlow, PartyIntake, ProvinceIntake, WasteYear
+from .models import FacilityYear, FlowSite, GeneratorSiteCode, PartyFlow, PartyIntake, ProvinceIntake, WasteYear
 
 DIRECTIONS = ("generated", "treated")
 COUNTED = (Status.READY, Status.IN_TRANSIT, Status.DELIVERED, Status.RECEIVED, Status.COMPLETED, Status.REJECTED)
@@ -187,8 +187,8 @@ def _raw_flows(user, year, chapter):
 
 def sites_with_waste_code(code):
     """The ids of the generator sites that handed waste of `code` ("17 02 03", any catalog version) over, in any
-    year (a subquery over the rollup GeneratorCode, for the sites map's filter)."""
-    return GeneratorCode.objects.filter(waste_code__code=code).values("site").distinct()
+    year (a subquery over the rollup GeneratorSiteCode, one row per site and code, for the sites map's filter)."""
+    return GeneratorSiteCode.objects.filter(waste_code__code=code).values("site")
 
 
 def version(figures=True, site_codes=False):

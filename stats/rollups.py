@@ -38,6 +38,7 @@ from .models import (
     Flow,
     FlowSite,
     GeneratorCode,
+    GeneratorSiteCode,
     GeneratorYear,
     ManifestMonth,
     PartyFlow,
@@ -241,6 +242,12 @@ GROUPINGS = {
         },
         quantities(),
     ),
+    "generator_site_code": Grouping(
+        GeneratorSiteCode,
+        _counted_lines,
+        {"site": F("manifest__generator_site"), "waste_code": F("waste_code")},
+        {"lines": Count("pk")},
+    ),
     "flow": Grouping(
         Flow,
         _counted_lines,
@@ -441,6 +448,12 @@ def scopes(manifest, codes):
             Q(site=manifest.generator_site_id, year=signed.year),
         ),
         (
+            # Every year of the site, but only the manifest's codes.
+            "generator_site_code",
+            Q(manifest__generator_site=manifest.generator_site_id, waste_code__in=codes),
+            Q(site=manifest.generator_site_id, waste_code__in=codes),
+        ),
+        (
             "flow",
             Q(manifest__facility=manifest.facility_id, manifest__province=province, manifest__facility_province=manifest.facility_province_id)
             & _in(SIGNED, year),
@@ -530,9 +543,9 @@ def recompute(manifest_id):
 
 
 def _site_codes(site_id, codes):
-    """The codes among `codes` that the site handed over in any year (GeneratorCode): when a recompute changes
+    """The codes among `codes` that the site handed over in any year (GeneratorSiteCode): when a recompute changes
     them, the sites map's waste-code filter changes (its cache is keyed on SITE_CODES, not on every recompute)."""
-    return set(GeneratorCode.objects.filter(site=site_id, waste_code__in=codes).values_list("waste_code", flat=True).distinct())
+    return set(GeneratorSiteCode.objects.filter(site=site_id, waste_code__in=codes).values_list("waste_code", flat=True))
 
 
 def touched(manifest):

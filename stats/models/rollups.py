@@ -161,6 +161,23 @@ class GeneratorCode(Quantities):
         ]
 
 
+class GeneratorSiteCode(models.Model):
+    """Each waste code a generator site handed over, in any year, with the lines counted: the sites map's
+    waste-code filter (one row per pair, where GeneratorCode has one per year, generator and province)."""
+
+    site = models.ForeignKey("accounts.Site", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    waste_code = models.ForeignKey("catalog.WasteCode", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    lines = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("waste code of a generator site")
+        constraints = [models.UniqueConstraint(fields=["waste_code", "site"], name="generatorsitecode_one_per_key")]
+        indexes = [models.Index(fields=["site"], name="generatorsitecode_site")]
+
+    def __str__(self):
+        return f"{self.site_id}/{self.waste_code_id}"
+
+
 class SilentGenerator(models.Model):
     """Generators that declared waste in the two years before `year` but filed no manifest in it: the country's
     list (province empty) and each province's (a generator's sites in the province only). Derived from
@@ -420,6 +437,7 @@ __all__ = [
     "Flow",
     "FlowSite",
     "GeneratorCode",
+    "GeneratorSiteCode",
     "GeneratorYear",
     "ManifestMonth",
     "PartyFlow",

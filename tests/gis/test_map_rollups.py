@@ -16,7 +16,7 @@ from gis.views import data
 from manifests import services
 from manifests.models import Status
 from stats import queries, rollups
-from stats.models import FlowSite, PartyFlow, PartyIntake, ProvinceIntake
+from stats.models import FlowSite, GeneratorSiteCode, PartyFlow, PartyIntake, ProvinceIntake
 from tests import factories
 from tests.manifests.lifecycle import at_status
 
@@ -195,6 +195,9 @@ def test_the_waste_code_filter_is_recomputed_only_when_a_site_hands_a_code_over_
     with django_capture_on_commit_callbacks(execute=True):
         services.cancel(w.alice, again, reason="Nhầm số lượng")  # the code stays: the first manifest still has it
     assert site_codes() == second
+    pairs = GeneratorSiteCode.objects.filter(site=w.alpha_hcm).values_list("waste_code", "lines")
+    assert sorted(pairs) == sorted([(w.lamps.pk, 1), (w.oil.pk, 1)])
+    assert rollups.differences(["generator_site_code"]) == {}
 
 
 def test_a_saved_site_or_permit_is_on_the_map_at_once(client, world):
