@@ -82,7 +82,8 @@ def keyset_page(queryset, *, after=None, before=None, size=None, time_field="cre
     return Page(rows, key(rows[-1]).encode() if rows and has_older else None, key(rows[0]).encode() if rows and after is not None else None)
 
 
-def capped_count(queryset, cap=COUNT_CAP):
-    """(count, capped): the number of rows up to `cap`, and whether there are more."""
-    count = queryset.order_by()[: cap + 1].count()
+def capped_count(queryset, cap=COUNT_CAP, order_by=()):
+    """(count, capped): the number of rows up to `cap`, and whether there are more. `order_by`: count the first rows
+    in that order (an index walk that stops at the cap), where unordered the planner may read far more."""
+    count = queryset.order_by(*order_by)[: cap + 1].count()
     return min(count, cap), count > cap

@@ -60,8 +60,11 @@ def manifest_list(request):
     filtered = bool(request.GET.dict().keys() - {"after", "before"})
     page = selectors.manifest_page(filterset.qs, **cursors(request))
     if filtered:
-        # A filter on the manifest (a waste code, a party) is checked row by row: count 500 at most.
-        count, capped = capped_count(filterset.qs, FILTERED_COUNT_CAP)
+        # A filter on the manifest (a waste code, a party) is checked row by row: count 500 at most. A waste code
+        # matches many manifests: counted newest first, as the page walks the scope's index (unordered, PostgreSQL
+        # merged the whole lines index with a large generator's rows: 80 ms at 3 M manifests, against a few).
+        order = ("-created_at", "-manifest_id") if request.GET.get("waste_code", "").strip() else ()
+        count, capped = capped_count(filterset.qs, FILTERED_COUNT_CAP, order_by=order)
     else:
         count, capped = selectors.scope_total(request.user), False
     context = {

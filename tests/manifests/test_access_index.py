@@ -123,6 +123,29 @@ def test_capped_counts(many):
     assert len(page) == Manifest.objects.count() and page.next_cursor is None
 
 
+def test_a_capped_count_in_the_lists_order_counts_the_first_rows_of_that_order(many):
+    rows = ManifestAccess.objects.filter(kind=ManifestAccess.Kind.COUNTRY)
+    total = rows.count()
+    order = ("-created_at", "-manifest_id")
+    assert capped_count(rows, cap=total, order_by=order) == (total, False)
+    assert capped_count(rows, cap=2, order_by=order) == (2, True)
+    with CaptureQueriesContext(connection) as queries:
+        capped_count(rows, cap=2, order_by=order)
+    assert "ORDER BY" in queries[0]["sql"]  # the index walk newest first, stopping at the cap
+
+
+def test_the_waste_code_filter_counts_in_the_lists_order(client, many):
+    """A waste code matches many manifests: its capped count walks the scope newest first, as the page does."""
+    client.force_login(many.alice)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("manifests:list"), {"waste_code": "16"})
+    assert response.status_code == 200
+    counts = [q["sql"] for q in queries if q["sql"].startswith("SELECT COUNT(*)")]
+    assert counts and all("ORDER BY" in sql for sql in counts)
+    expected = selectors.scope_rows(many.alice).filter(manifest__lines__waste_code__code__startswith="16").values("manifest").distinct()
+    assert 0 < expected.count() and response.context["count"] == min(expected.count(), 500)
+
+
 def query_count(client, user, url, params=None):
     client.force_login(user)
     with CaptureQueriesContext(connection) as queries:
