@@ -618,6 +618,18 @@ def _rows(pairs, keys, measures):
     return {tuple(row[k] for k in keys): tuple(_normal(row[m]) for m in measures) for row in pairs}
 
 
+def filler(*names):
+    """A migration's RunPython that fills new rollup tables from the raw rows by their groupings (what
+    `rebuild_rollups` does for them), so that no reader finds them empty; nothing on an empty database."""
+
+    def fill(apps, schema_editor):
+        if ManifestLine.objects.exists():
+            for name in names:
+                GROUPINGS[name].replace_all()
+
+    return fill
+
+
 def differences(names=None, limit=20):
     """{name: [(key, stored, expected)]} where a table differs from the GROUP BY over the raw rows (at most
     `limit` per table); empty when everything agrees."""

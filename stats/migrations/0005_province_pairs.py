@@ -5,14 +5,7 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
-
-def fill(apps, schema_editor):
-    from manifests.models import ManifestLine
-    from stats import rollups
-
-    if ManifestLine.objects.exists():
-        for name in ("flow_site", "province_intake"):
-            rollups.GROUPINGS[name].replace_all()
+from stats import rollups
 
 
 class Migration(migrations.Migration):
@@ -77,5 +70,5 @@ class Migration(migrations.Migration):
             model_name='provinceintake',
             constraint=models.UniqueConstraint(fields=('year', 'province', 'facility_province', 'chapter'), name='provinceintake_one_per_key'),
         ),
-        migrations.RunPython(fill, migrations.RunPython.noop),
+        migrations.RunPython(rollups.filler("flow_site", "province_intake"), migrations.RunPython.noop),
     ]

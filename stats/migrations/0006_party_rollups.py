@@ -3,16 +3,9 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
+from stats import rollups
+
 # The rollups by parties (an enterprise's maps), filled from the raw rows by their grouping as 0005 does.
-
-
-def fill(apps, schema_editor):
-    from manifests.models import ManifestLine
-    from stats import rollups
-
-    if ManifestLine.objects.exists():
-        for name in ("party_flow", "party_intake"):
-            rollups.GROUPINGS[name].replace_all()
 
 
 class Migration(migrations.Migration):
@@ -67,5 +60,5 @@ class Migration(migrations.Migration):
                 'constraints': [models.UniqueConstraint(fields=('year', 'generator_site', 'facility_site', 'transporter', 'chapter', 'generator', 'facility', 'province', 'facility_province'), name='partyintake_one_per_key')],
             },
         ),
-        migrations.RunPython(fill, migrations.RunPython.noop),
+        migrations.RunPython(rollups.filler("party_flow", "party_intake"), migrations.RunPython.noop),
     ]

@@ -3,16 +3,10 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
+from stats import rollups
+
 # One row per generator site and waste code (the sites map's waste-code filter), filled from the raw rows by its
 # grouping as 0005 does.
-
-
-def fill(apps, schema_editor):
-    from manifests.models import ManifestLine
-    from stats import rollups
-
-    if ManifestLine.objects.exists():
-        rollups.GROUPINGS["generator_site_code"].replace_all()
 
 
 class Migration(migrations.Migration):
@@ -38,5 +32,5 @@ class Migration(migrations.Migration):
                 'constraints': [models.UniqueConstraint(fields=('waste_code', 'site'), name='generatorsitecode_one_per_key')],
             },
         ),
-        migrations.RunPython(fill, migrations.RunPython.noop),
+        migrations.RunPython(rollups.filler("generator_site_code"), migrations.RunPython.noop),
     ]
