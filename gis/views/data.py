@@ -27,6 +27,7 @@ from common.integers import bounded_int
 from stats import queries
 
 from ..geometry import province_names
+from ..models import SiteFeature
 
 KINDS = ("generator", "transporter", "facility")
 PERMIT_STATUSES = ("valid", "expired", "none")
@@ -110,9 +111,9 @@ def permit_sites(today=None):
     return valid, set(Permit.objects.values_list("site_id", flat=True))
 
 
-def map_sites(user, filters, permits):
-    """The active, positioned sites the map shows the user, with what the popups need (a values_list queryset of
-    SITE_COLUMNS); `permits` is permit_sites().
+def _scoped_sites(user, filters, permits):
+    """The sites of the user's scope and the filters, as a Site queryset (not yet narrowed to those on the map), or
+    None when that is every site (whoever sees the whole country, with no filter); `permits` is permit_sites().
 
     Officials: the sites of their jurisdiction; enterprises: their own sites and every treatment facility;
     administrators and central officials: all.
@@ -120,10 +121,12 @@ def map_sites(user, filters, permits):
     Site = _site_model()
     valid, any_permit = permits
     scope = policy.scope_for(user)
+    if scope.sees_everything and filters == SiteFilters():
+        return None
     visible = policy.site_q(user)
     if scope.roles and not scope.sees_everything:
         visible |= Q(organisation__is_facility=True)
-    sites = Site.objects.filter(visible, active=True, organisation__active=True)
+    sites = Site.objects.filter(visible)
     if filters.kind:
         sites = sites.filter(**{f"organisation__is_{filters.kind}": True})
     if filters.province:
@@ -140,9 +143,18 @@ def map_sites(user, filters, permits):
         sites = sites.filter(pk__in=any_permit - valid)
     elif filters.permit == "none":
         sites = sites.exclude(pk__in=any_permit)
+    return sites
+
+
+def map_sites(user, filters, permits):
+    """The active, positioned sites of active organisations that the map shows the user (_scoped_sites), with what
+    the popups need (a values_list queryset of SITE_COLUMNS)."""
+    sites = _scoped_sites(user, filters, permits)
+    if sites is None:
+        sites = _site_model().objects.all()
     # Coordinates as text: they are written out as they are, and text converts faster than Decimal.
     return (
-        sites.filter(latitude__isnull=False, longitude__isnull=False)
+        sites.filter(active=True, organisation__active=True, latitude__isnull=False, longitude__isnull=False)
         .annotate(lat_text=Cast("latitude", CharField()), lng_text=Cast("longitude", CharField()))
         .order_by()
         .values_list(*SITE_COLUMNS)
@@ -181,15 +193,11 @@ FEATURE = (
 )
 
 
-# The same feature built by PostgreSQL, from the columns of map_sites (s), the site's permits (p: valid today,
-# any) and whether the user may open the organisation's page (%s: SQL of a boolean).
-FEATURE_SQL = (
-    """'{"type":"Feature","id":' || s.pk || ',"geometry":{"type":"Point","coordinates":[' || s.lng || ',' || s.lat"""
-    """ || ']},"properties":{"name":' || to_json(s.name)::text || ',"org":' || s.org_id || ',"kinds":"'"""
-    """ || CASE WHEN s.is_g THEN 'g' ELSE '' END || CASE WHEN s.is_t THEN 't' ELSE '' END"""
-    """ || CASE WHEN s.is_f THEN 'f' ELSE '' END || '","province":' || s.province || ',"permit":"'"""
-    """ || CASE WHEN p.valid THEN 'valid' WHEN p.site_id IS NOT NULL THEN 'expired' ELSE 'none' END"""
-    """ || '","link":' || CASE WHEN {linked} THEN 'true' ELSE 'false' END || '}}'"""
+# The end of a pre-written feature (gis.models.SiteFeature, f), from the site's permits (p: valid today, any) and
+# whether the user may open the organisation's page ({linked}: SQL of a boolean).
+FEATURE_TAIL_SQL = (
+    "f.head || CASE WHEN p.valid THEN 'valid' WHEN p.site_id IS NOT NULL THEN 'expired' ELSE 'none' END"
+    " || '\",\"link\":' || CASE WHEN {linked} THEN 'true' ELSE 'false' END || '}}'"
 )
 
 
@@ -201,23 +209,28 @@ def _collection(features, organisations):
 
 
 def _sites_geojson_sql(user, filters, permits, today):
-    """sites_geojson with each feature written by PostgreSQL (one text per site, and its organisation's entry
-    '"id":"name"'); Python only joins them. Cheaper than handing ten columns per site to Python, and than aggregating
-    the whole collection in PostgreSQL (measured: benchmarks/bench_gis.py)."""
+    """sites_geojson from the pre-written features (gis.models.SiteFeature, kept by PostgreSQL's triggers): one
+    narrow table read, each feature ended with the permit status and the link; Python only joins them. Cheaper
+    than writing every feature from the sites and organisations on each build, and than aggregating the whole
+    collection in PostgreSQL (measured: benchmarks/bench_gis.py)."""
     scope = policy.scope_for(user)
+    features = SiteFeature.objects.order_by().values_list("site_id", "organisation_id", "province_id", "head", "organisation_entry")
+    sites = _scoped_sites(user, filters, permits)
+    if sites is not None:
+        features = features.filter(site__in=sites.values("pk"))
     try:
-        sql, params = map_sites(user, filters, permits).query.sql_with_params()
+        sql, params = features.query.sql_with_params()
     except EmptyResultSet:  # nothing the user may see
         return _collection("", "")
     linked, linked_params = "TRUE", []
     if not scope.sees_everything:
-        linked, linked_params = "(s.org_id = ANY(%s) OR s.province = %s)", [sorted(scope.roles), scope.province_id]
+        linked, linked_params = "(f.org_id = ANY(%s) OR f.province = %s)", [sorted(scope.roles), scope.province_id]
     query = f"""
-        SELECT {FEATURE_SQL.replace("{linked}", linked)}, '"' || s.org_id || '":' || to_json(s.org_name)::text
-        FROM ({sql}) s (pk, name, lat, lng, province, org_id, org_name, is_g, is_t, is_f)
+        SELECT {FEATURE_TAIL_SQL.replace("{linked}", linked)}, f.entry
+        FROM ({sql}) f (pk, org_id, province, head, entry)
         LEFT JOIN (
             SELECT site_id, bool_or(valid_from <= %s AND valid_until >= %s) AS valid FROM {_permit_model()._meta.db_table} GROUP BY site_id
-        ) p ON p.site_id = s.pk
+        ) p ON p.site_id = f.pk
     """
     with _without_jit(), connection.cursor() as cursor:
         # The texts as PostgreSQL sends them (UTF-8 bytes): never decoded to be encoded again.
@@ -232,7 +245,7 @@ def sites_geojson(user, filters):
     """The GeoJSON FeatureCollection (UTF-8 bytes) of map_sites: a Point per site with its name, organisation id,
     kinds (g generator, t transporter, f facility), province, permit status ("valid", "expired", "none") and
     whether the user may open the organisation's page. Organisation names are listed once, in `organisations`.
-    Built by PostgreSQL (_sites_geojson_sql); here, row by row, on other databases."""
+    On PostgreSQL from the pre-written features (_sites_geojson_sql); here, row by row, on other databases."""
     today = timezone.localdate()
     permits = valid_permits, any_permits = permit_sites(today)
     if connection.vendor == "postgresql":
