@@ -5,7 +5,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count
 
 from accounts.audit import verify_chains
@@ -87,3 +87,22 @@ def test_a_database_with_real_manifests_is_refused(reference, chain):
     with pytest.raises(CommandError, match="not synthetic"):
         seed()
     assert not User.objects.filter(username=SYNTHETIC_USER).exists()
+
+
+def test_the_foreign_keys_dropped_for_the_load_are_back_and_checked(reference):
+    def keys():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid), convalidated FROM pg_constraint"
+                " WHERE contype = 'f' AND conrelid::regclass::text LIKE 'manifests_manifest%%' ORDER BY 1, 2"
+            )
+            return cursor.fetchall()
+
+    before = keys()
+    assert any(table == "manifests_manifestline" for table, *_ in before)
+    seed()
+    assert keys() == before
+    line = ManifestLine.objects.first()
+    with pytest.raises(IntegrityError, match="foreign key"), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("UPDATE manifests_manifestline SET manifest_id = -1 WHERE id = %s", [line.pk])
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
