@@ -32,7 +32,7 @@ from accounts import policy
 from manifests.models import FollowUp, ManifestLine, Status
 
 from . import rollups
-from .models import FacilityYear, FlowSite, GeneratorSiteCode, PartyFlow, PartyIntake, ProvinceIntake, WasteYear
+from .models import FacilityYear, FlowSite, GeneratorSiteCode, PartyFlow, PartyIntake, ProvinceIntake, SiteFeature, WasteYear
 
 DIRECTIONS = ("generated", "treated")
 COUNTED = (Status.READY, Status.IN_TRANSIT, Status.DELIVERED, Status.RECEIVED, Status.COMPLETED, Status.REJECTED)
@@ -189,6 +189,12 @@ def sites_with_waste_code(code):
     """The ids of the generator sites that handed waste of `code` ("17 02 03", any catalog version) over, in any
     year (a subquery over the rollup GeneratorSiteCode, one row per site and code, for the sites map's filter)."""
     return GeneratorSiteCode.objects.filter(waste_code__code=code).values("site")
+
+
+def site_features():
+    """The sites' pre-written map features (SiteFeature: one per site on the map, PostgreSQL only), as rows of
+    (site id, organisation id, province, feature up to its permit status, organisation's entry)."""
+    return SiteFeature.objects.order_by().values_list("site_id", "organisation_id", "province_id", "head", "organisation_entry")
 
 
 def version(figures=True, site_codes=False):

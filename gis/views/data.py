@@ -27,7 +27,6 @@ from common.integers import bounded_int
 from stats import queries
 
 from ..geometry import province_names
-from ..models import SiteFeature
 
 KINDS = ("generator", "transporter", "facility")
 PERMIT_STATUSES = ("valid", "expired", "none")
@@ -193,7 +192,7 @@ FEATURE = (
 )
 
 
-# The end of a pre-written feature (gis.models.SiteFeature, f), from the site's permits (p: valid today, any) and
+# The end of a pre-written feature (stats.models.SiteFeature, f), from the site's permits (p: valid today, any) and
 # whether the user may open the organisation's page ({linked}: SQL of a boolean).
 FEATURE_TAIL_SQL = (
     "f.head || CASE WHEN p.valid THEN 'valid' WHEN p.site_id IS NOT NULL THEN 'expired' ELSE 'none' END"
@@ -209,12 +208,12 @@ def _collection(features, organisations):
 
 
 def _sites_geojson_sql(user, filters, permits, today):
-    """sites_geojson from the pre-written features (gis.models.SiteFeature, kept by PostgreSQL's triggers): one
+    """sites_geojson from the pre-written features (stats.models.SiteFeature, kept by PostgreSQL's triggers): one
     narrow table read, each feature ended with the permit status and the link; Python only joins them. Cheaper
     than writing every feature from the sites and organisations on each build, and than aggregating the whole
     collection in PostgreSQL (measured: benchmarks/bench_gis.py)."""
     scope = policy.scope_for(user)
-    features = SiteFeature.objects.order_by().values_list("site_id", "organisation_id", "province_id", "head", "organisation_entry")
+    features = queries.site_features()
     sites = _scoped_sites(user, filters, permits)
     if sites is not None:
         features = features.filter(site__in=sites.values("pk"))

@@ -178,6 +178,34 @@ class GeneratorSiteCode(models.Model):
         return f"{self.site_id}/{self.waste_code_id}"
 
 
+class SiteFeature(models.Model):
+    """A site on the map, its GeoJSON feature pre-written: one row per active, positioned site of an active
+    organisation, on PostgreSQL only.
+
+    Written by database triggers (migration 0008) on every insert, update and delete of a site and every change of
+    an organisation's name, kinds or active flag, so bulk writes and `update()` keep it right too; the application
+    never writes it. The sites GeoJSON then reads one narrow table and appends what depends on the day and the
+    reader (permit status, link): a third of the cost of writing each feature from the sites and organisations
+    (benchmarks/bench_gis.py). Other databases write the features row by row from the sites (gis.views.data).
+    """
+
+    site = models.OneToOneField(
+        "accounts.Site", primary_key=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    organisation_id = models.BigIntegerField()
+    province_id = models.IntegerField()
+    # The feature up to its permit status: '{"type":"Feature",…,"province":79,"permit":"'.
+    head = models.TextField()
+    # The organisation's entry in the collection's "organisations": '"12":"Công ty …"'.
+    organisation_entry = models.TextField()
+
+    class Meta:
+        default_permissions = ()
+
+    def __str__(self):
+        return str(self.site_id)
+
+
 class SilentGenerator(models.Model):
     """Generators that declared waste in the two years before `year` but filed no manifest in it: the country's
     list (province empty) and each province's (a generator's sites in the province only). Derived from
@@ -445,6 +473,7 @@ __all__ = [
     "ProvinceIntake",
     "RollupVersion",
     "SilentGenerator",
+    "SiteFeature",
     "WasteMonth",
     "WasteYear",
 ]

@@ -1,4 +1,4 @@
-"""The sites' pre-written map features (gis.models.SiteFeature) follow every way a site or an organisation is
+"""The sites' pre-written map features (stats.models.SiteFeature) follow every way a site or an organisation is
 written — save(), update(), bulk_create(), delete() — because PostgreSQL's triggers write them, not the
 application: after each, the collection built from them equals the one written row by row from the sites."""
 
@@ -8,8 +8,8 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 
-from gis.models import SiteFeature
 from gis.views import data
+from stats.models import SiteFeature
 from tests import factories
 
 pytestmark = pytest.mark.skipif(connection.vendor != "postgresql", reason="the triggers are PostgreSQL's")
@@ -87,11 +87,11 @@ def test_an_update_of_what_the_map_does_not_show_leaves_the_features_alone(chain
     type(w.alpha).objects.filter(pk=w.alpha.pk).update(phone="0243 111 222", address="Số 9 Tràng Tiền")
     assert dict(SiteFeature.objects.values_list("site_id", "head")) == before
     with connection.cursor() as cursor:  # not even rewritten the same: the row stays where it was
-        cursor.execute("SELECT ctid::text FROM gis_sitefeature WHERE site_id = %s", [w.alpha_hcm.pk])
+        cursor.execute("SELECT ctid::text FROM stats_sitefeature WHERE site_id = %s", [w.alpha_hcm.pk])
         place = cursor.fetchone()
         type(w.alpha).objects.filter(pk=w.alpha.pk).update(phone="0243 333 444")
-        cursor.execute("SELECT ctid::text FROM gis_sitefeature WHERE site_id = %s", [w.alpha_hcm.pk])
+        cursor.execute("SELECT ctid::text FROM stats_sitefeature WHERE site_id = %s", [w.alpha_hcm.pk])
         assert cursor.fetchone() == place
         type(w.alpha).objects.filter(pk=w.alpha.pk).update(name="Alpha Mới")
-        cursor.execute("SELECT ctid::text FROM gis_sitefeature WHERE site_id = %s", [w.alpha_hcm.pk])
+        cursor.execute("SELECT ctid::text FROM stats_sitefeature WHERE site_id = %s", [w.alpha_hcm.pk])
         assert cursor.fetchone() != place

@@ -1,6 +1,6 @@
-"""The sites' pre-written GeoJSON features (gis.models.SiteFeature), kept by PostgreSQL triggers, and filled.
+"""The sites' pre-written GeoJSON features (stats.models.SiteFeature), kept by PostgreSQL triggers, and filled.
 
-`gis_write_site_features(ids)` rewrites the rows of the given sites from the sites and their organisations: a site
+`stats_write_site_features(ids)` rewrites the rows of the given sites from the sites and their organisations: a site
 is on the map when it and its organisation are active and it has a position. The features are the text that
 gis.views.data.FEATURE writes on other databases, up to the permit status.
 """
@@ -9,9 +9,9 @@ import django.db.models.deletion
 from django.db import migrations, models
 
 CREATE = r"""
-CREATE OR REPLACE FUNCTION gis_write_site_features(ids bigint[]) RETURNS void AS $$
-    DELETE FROM gis_sitefeature WHERE site_id = ANY(ids);
-    INSERT INTO gis_sitefeature (site_id, organisation_id, province_id, head, organisation_entry)
+CREATE OR REPLACE FUNCTION stats_write_site_features(ids bigint[]) RETURNS void AS $$
+    DELETE FROM stats_sitefeature WHERE site_id = ANY(ids);
+    INSERT INTO stats_sitefeature (site_id, organisation_id, province_id, head, organisation_entry)
     SELECT s.id, s.organisation_id, s.province_id,
         '{"type":"Feature","id":' || s.id || ',"geometry":{"type":"Point","coordinates":[' || s.longitude::text
         || ',' || s.latitude::text || ']},"properties":{"name":' || to_json(s.name)::text || ',"org":' || s.organisation_id
@@ -22,46 +22,46 @@ CREATE OR REPLACE FUNCTION gis_write_site_features(ids bigint[]) RETURNS void AS
     WHERE s.id = ANY(ids) AND s.active AND o.active AND s.latitude IS NOT NULL AND s.longitude IS NOT NULL;
 $$ LANGUAGE sql;
 
-CREATE OR REPLACE FUNCTION gis_site_features_of_site() RETURNS trigger AS $$
+CREATE OR REPLACE FUNCTION stats_site_features_of_site() RETURNS trigger AS $$
 BEGIN
     IF TG_OP = 'DELETE' THEN
-        PERFORM gis_write_site_features(ARRAY[OLD.id]);
+        PERFORM stats_write_site_features(ARRAY[OLD.id]);
         RETURN OLD;
     END IF;
-    PERFORM gis_write_site_features(ARRAY[NEW.id]);
+    PERFORM stats_write_site_features(ARRAY[NEW.id]);
     RETURN NEW;
 END;
 $$ LANGUAGE plpgsql;
 
-CREATE OR REPLACE FUNCTION gis_site_features_of_organisation() RETURNS trigger AS $$
+CREATE OR REPLACE FUNCTION stats_site_features_of_organisation() RETURNS trigger AS $$
 BEGIN
-    PERFORM gis_write_site_features(ARRAY(SELECT id FROM accounts_site WHERE organisation_id = NEW.id));
+    PERFORM stats_write_site_features(ARRAY(SELECT id FROM accounts_site WHERE organisation_id = NEW.id));
     RETURN NEW;
 END;
 $$ LANGUAGE plpgsql;
 
-CREATE TRIGGER gis_site_features
+CREATE TRIGGER stats_site_features
     AFTER INSERT OR UPDATE OR DELETE ON accounts_site
-    FOR EACH ROW EXECUTE FUNCTION gis_site_features_of_site();
+    FOR EACH ROW EXECUTE FUNCTION stats_site_features_of_site();
 -- Only what the features show: an organisation's row is also updated for other reasons.
-CREATE TRIGGER gis_site_features
+CREATE TRIGGER stats_site_features
     AFTER UPDATE ON accounts_organisation
     FOR EACH ROW WHEN (
         OLD.name IS DISTINCT FROM NEW.name OR OLD.active IS DISTINCT FROM NEW.active
         OR OLD.is_generator IS DISTINCT FROM NEW.is_generator OR OLD.is_transporter IS DISTINCT FROM NEW.is_transporter
         OR OLD.is_facility IS DISTINCT FROM NEW.is_facility
     )
-    EXECUTE FUNCTION gis_site_features_of_organisation();
+    EXECUTE FUNCTION stats_site_features_of_organisation();
 
-SELECT gis_write_site_features(ARRAY(SELECT id FROM accounts_site));
+SELECT stats_write_site_features(ARRAY(SELECT id FROM accounts_site));
 """
 
 DROP = """
-DROP TRIGGER IF EXISTS gis_site_features ON accounts_organisation;
-DROP TRIGGER IF EXISTS gis_site_features ON accounts_site;
-DROP FUNCTION IF EXISTS gis_site_features_of_organisation();
-DROP FUNCTION IF EXISTS gis_site_features_of_site();
-DROP FUNCTION IF EXISTS gis_write_site_features(bigint[]);
+DROP TRIGGER IF EXISTS stats_site_features ON accounts_organisation;
+DROP TRIGGER IF EXISTS stats_site_features ON accounts_site;
+DROP FUNCTION IF EXISTS stats_site_features_of_organisation();
+DROP FUNCTION IF EXISTS stats_site_features_of_site();
+DROP FUNCTION IF EXISTS stats_write_site_features(bigint[]);
 """
 
 
@@ -78,7 +78,7 @@ def backwards(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("accounts", "0005_audit_refuse_truncate"),
-        ("gis", "0001_initial"),
+        ("stats", "0007_generator_site_codes"),
     ]
 
     operations = [
