@@ -57,4 +57,3 @@ class LegacyProvince(models.Model):
 
     def __str__(self):
         return self.name
-
