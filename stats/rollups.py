@@ -153,6 +153,8 @@ def _replace_all(grouping, sql, params, columns):
             cursor.execute(f"INSERT INTO {table} ({columns}) {sql}", params)
             written = cursor.rowcount
         else:
+            # Parallel workers, off for the pages' connections (settings), pay for themselves on a whole table.
+            cursor.execute(f"SET LOCAL max_parallel_workers_per_gather = {int(settings.HWMS_BULK_PARALLEL_WORKERS)}")
             cursor.execute(f"CREATE TEMPORARY TABLE {scratch} ON COMMIT DROP AS {sql}", params)
             cursor.execute(f"LOCK TABLE {table} IN EXCLUSIVE MODE")
             cursor.execute(f"DELETE FROM {table}")
