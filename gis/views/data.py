@@ -5,7 +5,6 @@ Reads the access policy (accounts.policy) for every query and the statistics onl
 
 import gzip
 import hashlib
-from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from json.encoder import encode_basestring
@@ -14,7 +13,7 @@ import psycopg2.extensions
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import EmptyResultSet
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import CharField, Q
 from django.db.models.functions import Cast
 from django.urls import NoReverseMatch, reverse
@@ -160,17 +159,6 @@ def map_sites(user, filters, permits):
     )
 
 
-@contextmanager
-def _without_jit():
-    """PostgreSQL's JIT compiles a query its planner thinks costly; on these reads (a scan of the sites, the
-    waste-code lookup) compiling took longer than running. Off for the transaction, on PostgreSQL only."""
-    with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL jit = off")
-        yield
-
-
 # The columns map_sites gives, in this order.
 SITE_COLUMNS = (
     "pk",
@@ -231,7 +219,7 @@ def _sites_geojson_sql(user, filters, permits, today):
             SELECT site_id, bool_or(valid_from <= %s AND valid_until >= %s) AS valid FROM {_permit_model()._meta.db_table} GROUP BY site_id
         ) p ON p.site_id = f.pk
     """
-    with _without_jit(), connection.cursor() as cursor:
+    with connection.cursor() as cursor:
         # The texts as PostgreSQL sends them (UTF-8 bytes): never decoded to be encoded again.
         psycopg2.extensions.register_type(psycopg2.extensions.BYTES, cursor.cursor)
         cursor.execute(query, [*linked_params, *params, today, today])  # in the order of the placeholders
