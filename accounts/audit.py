@@ -23,6 +23,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models.sql import InsertQuery
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -107,9 +108,15 @@ def _quantize(value, places):
     return None if value is None else Decimal(value).quantize(Decimal(places))
 
 
-def _lock_head(chain):
+def _lock_head(chain, new=False):
     """The chain's head row, locked for the rest of the transaction (created empty for a new chain; two writers
-    starting the same chain at once both insert-or-ignore, then wait for each other on the lock)."""
+    starting the same chain at once both insert-or-ignore, then wait for each other on the lock).
+
+    `new`: the caller knows the chain cannot exist yet (it names a row created in this transaction); the head is
+    inserted without being looked for, and an existing one fails on its primary key instead of being continued.
+    """
+    if new:
+        return AuditHead.objects.create(chain=chain)
     head = AuditHead.objects.select_for_update().filter(chain=chain).first()
     if head is None:
         AuditHead.objects.bulk_create([AuditHead(chain=chain)], ignore_conflicts=True)
@@ -117,14 +124,39 @@ def _lock_head(chain):
     return head
 
 
-def record(chain, action, *, actor=None, organisation=None, role="", data=None, context=NO_CONTEXT):
+# On PostgreSQL the event and its head's move are one statement: the head is updated from the inserted row, so the
+# head's trigger (accounts migration 0002) finds the event it moves onto.
+APPEND_SQL = """WITH event AS ({insert} RETURNING id, chain, seq, hash)
+UPDATE {head} SET seq = event.seq, hash = event.hash FROM event WHERE {head}.chain = event.chain RETURNING event.id"""
+
+
+def _append(event, head):
+    """Insert the event and move the head onto it."""
+    connection = transaction.get_connection()
+    if connection.vendor != "postgresql":
+        event.save(force_insert=True)
+        head.seq, head.hash = event.seq, event.hash
+        head.save(update_fields=["seq", "hash"])
+        return
+    query = InsertQuery(AuditEvent)
+    query.insert_values([field for field in AuditEvent._meta.concrete_fields if not field.primary_key], [event])
+    ((insert, params),) = query.get_compiler(connection=connection).as_sql()
+    with connection.cursor() as cursor:
+        cursor.execute(APPEND_SQL.format(insert=insert, head=AuditHead._meta.db_table), params)
+        event.pk = cursor.fetchone()[0]
+    event._state.adding, event._state.db = False, connection.alias
+    head.seq, head.hash = event.seq, event.hash
+
+
+def record(chain, action, *, actor=None, organisation=None, role="", data=None, context=NO_CONTEXT, new_chain=False):
     """Append one event to `chain`. Call inside the transaction that makes the change.
 
     The chain's head row is locked first, so appends to one chain are serialised whatever the caller locked;
-    the head moves to the new event in the same transaction.
+    the head moves to the new event in the same transaction. `new_chain`: the chain names an object created in
+    this transaction (see _lock_head).
     """
     assert transaction.get_connection().in_atomic_block, "audit.record must run inside transaction.atomic"
-    head = _lock_head(chain)
+    head = _lock_head(chain, new=new_chain)
     event = AuditEvent(
         chain=chain,
         seq=head.seq + 1,
@@ -144,9 +176,7 @@ def record(chain, action, *, actor=None, organisation=None, role="", data=None, 
         key_id=settings.HWMS_AUDIT_KEY_ID,
     )
     event.hash = compute_hash(event)
-    event.save(force_insert=True)
-    head.seq, head.hash = event.seq, event.hash
-    head.save(update_fields=["seq", "hash"])
+    _append(event, head)
     return event
 
 

@@ -40,6 +40,8 @@ class Scope:
     site_limits: dict = field(default_factory=dict)
     # organisation id -> Organisation (kinds: is_generator / is_transporter / is_facility)
     organisations: dict = field(default_factory=dict)
+    # organisation id -> the user's position there (printed in signature blocks)
+    positions: dict = field(default_factory=dict)
 
     @property
     def is_official(self):
@@ -73,6 +75,7 @@ def scope_for(user):
     for membership in memberships:
         scope.roles[membership.organisation_id] = membership.role
         scope.organisations[membership.organisation_id] = membership.organisation
+        scope.positions[membership.organisation_id] = membership.position
         if membership.limited_to is not None:
             limits.setdefault(membership.organisation_id, set()).add(membership.limited_to)
     scope.site_limits = {org_id: frozenset(sites) for org_id, sites in limits.items()}

@@ -15,14 +15,15 @@ from decimal import Decimal
 from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
 from django.core.exceptions import PermissionDenied
-from django.db import IntegrityError, OperationalError, transaction
+from django.db import OperationalError, transaction
 from django.db.models import Prefetch, prefetch_related_objects
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts import audit, policy
-from accounts.models import Membership, Organisation, Permit
+from accounts.models import Membership, Permit
 from catalog.models import TreatmentMethod, WasteCode
+from common import sql
 
 from . import access, notifications, numbering, rules
 from .content import content_hash, manifest_content
@@ -72,11 +73,9 @@ def _claim_idempotency(actor, key, action, manifest_id):
     """Insert the key first: a concurrent duplicate blocks on the unique index, then finds the record."""
     if not key:
         return
-    try:
-        with transaction.atomic():
-            IdempotencyRecord.objects.create(user=actor, key=key[:64], action=action, manifest_id=manifest_id)
-    except IntegrityError:
-        raise AlreadyDone(IdempotencyRecord.objects.get(user=actor, key=key[:64])) from None
+    values = {"user_id": actor.pk, "key": key[:64], "action": action, "manifest_id": manifest_id, "created_at": timezone.now()}
+    if sql.insert_unless_exists(IdempotencyRecord, values, ["user", "key"]) is None:
+        raise AlreadyDone(IdempotencyRecord.objects.get(user=actor, key=key[:64]))
 
 
 def _lock(manifest):
@@ -84,15 +83,17 @@ def _lock(manifest):
     # The wait is bounded by the connection's lock_timeout (settings: HWMS_LOCK_TIMEOUT_SECONDS).
     try:
         # FOR NO KEY UPDATE: transitions serialise on it, while rows that merely reference the manifest (lines,
-        # notifications, idempotency keys) are still checked at commit without waiting. The row alone: a join of
-        # eight tables costs more to plan than to run; the parties come in one more query, the permit and the
-        # vehicle (checked and hashed by most transitions) with the row.
-        locked = Manifest.objects.select_for_update(of=("self",), no_key=True).select_related("permit", "vehicle").get(pk=manifest.pk)
+        # notifications, idempotency keys) are still checked at commit without waiting. Six tables, each by its
+        # primary key: the parties, the permit and the vehicle (checked and hashed by most transitions) come with
+        # the row, which alone is locked. Not the sites nor the provinces: with eight tables and more the join
+        # costs more to plan than to run.
+        locked = (
+            Manifest.objects.select_for_update(of=("self",), no_key=True)
+            .select_related("permit", "vehicle", "generator", "facility", "transporter")
+            .get(pk=manifest.pk)
+        )
     except OperationalError as exc:
         raise TransitionError(_("Someone else is updating this manifest right now. Please try again in a moment.")) from exc
-    parties = Organisation.objects.in_bulk({locked.generator_id, locked.facility_id, locked.transporter_id})
-    locked.generator, locked.facility = parties[locked.generator_id], parties[locked.facility_id]
-    locked.transporter = parties[locked.transporter_id]
     locked._access_before = access.state(locked)  # lets access.sync move the rows without reading them
     return locked
 
@@ -107,16 +108,19 @@ def _lines(manifest):
     return list(manifest.lines.all())
 
 
-def _record(manifest, action, actor, organisation, role, data=None, context=audit.NO_CONTEXT):
+def _record(manifest, action, actor, organisation, role, data=None, context=audit.NO_CONTEXT, new=False):
+    """`new`: the manifest was created in this transaction, so is its chain."""
     return audit.record(
-        manifest.chain, action, actor=actor, organisation=organisation, role=role, data=data or {}, context=context
+        manifest.chain, action, actor=actor, organisation=organisation, role=role, data=data or {}, context=context, new_chain=new
     )
 
 
 def _signature(signer, organisation, method, digest):
     """What an event records of a signature: the person's position in the organisation at that moment, how they
     authenticated, and the hash of the content they signed (printed in the copy's signature blocks)."""
-    position = Membership.objects.filter(user=signer, organisation=organisation).values_list("position", flat=True).first()
+    position = policy.scope_for(signer).positions.get(organisation.pk)  # the signer's scope is read already
+    if position is None:  # not a member of an active organisation: as it is recorded
+        position = Membership.objects.filter(user=signer, organisation=organisation).values_list("position", flat=True).first()
     return {"method": method, "position": position or "", "content_hash": digest}
 
 
@@ -260,11 +264,19 @@ def _check_lines(lines):
             raise TransitionError(_("Line %(number)s: give at least one package.") % {"number": number})
 
 
+def _declared_kg(lines):
+    return sum((line.quantity_kg for line in lines), Decimal(0))
+
+
+def _add_lines(manifest, lines):
+    ManifestLine.objects.bulk_create([line.as_line(manifest, position) for position, line in enumerate(lines, start=1)])
+
+
 def _write_lines(manifest, lines):
     """Replace the draft's lines and store their declared total on the manifest (lists show it)."""
     manifest.lines.all().delete()
-    ManifestLine.objects.bulk_create([line.as_line(manifest, position) for position, line in enumerate(lines, start=1)])
-    manifest.declared_kg = sum((line.quantity_kg for line in lines), Decimal(0))
+    _add_lines(manifest, lines)
+    manifest.declared_kg = _declared_kg(lines)
     manifest.save(update_fields=["declared_kg", "updated_at"])
 
 
@@ -287,10 +299,11 @@ def create_draft(actor, *, generator_site, facility_site, permit, transporter, p
         planned_pickup_date=planned_pickup_date,
         note=note,
         created_by=actor,
+        declared_kg=_declared_kg(lines),  # lists show it
     )
-    _write_lines(manifest, lines)
-    _record(manifest, "created", actor, preparer, role, {"number": manifest.number, "lines": len(lines)}, context)
-    access.sync(manifest)  # last: the counters' row locks are held only until the commit
+    _add_lines(manifest, lines)
+    _record(manifest, "created", actor, preparer, role, {"number": manifest.number, "lines": len(lines)}, context, new=True)
+    access.sync(manifest, created=True)  # last: the counters' row locks are held only until the commit
     return manifest
 
 
@@ -657,11 +670,9 @@ def _count_capacity(manifest, lines, when):
         return False
     kg = sum((line.received_quantity_kg or 0 for line in lines if not line.rejected), Decimal(0))
     year = timezone.localtime(when).year
-    CapacityUsage.objects.get_or_create(permit_id=manifest.permit_id, year=year)
-    usage = CapacityUsage.objects.select_for_update().get(permit_id=manifest.permit_id, year=year)
-    usage.received_kg += kg
-    usage.save(update_fields=["received_kg"])
-    return usage.received_kg > manifest.permit.yearly_capacity_kg
+    # One statement, the row locked until the commit: the reception calls it last.
+    received_kg = sql.increment(CapacityUsage, {"permit_id": manifest.permit_id, "year": year}, "received_kg", kg)
+    return received_kg > manifest.permit.yearly_capacity_kg
 
 
 def capacity_left(permit, year=None):
@@ -888,9 +899,12 @@ def create_follow_up(actor, original, *, kind, password, facility_site=None, per
         )
         for line in rejected
     ]
-    _write_lines(manifest, lines)
+    _add_lines(manifest, lines)
+    manifest.declared_kg = _declared_kg(lines)  # saved with the signature below
     manifest.generator, manifest.facility, manifest.transporter = original.generator, facility_site.organisation, original.transporter
-    _record(manifest, "created", actor, generator, policy.role_in(actor, generator), {"origin": original.number, "kind": kind, "lines": len(lines)}, context)
+    _record(
+        manifest, "created", actor, generator, policy.role_in(actor, generator), {"origin": original.number, "kind": kind, "lines": len(lines)}, context, new=True
+    )
     _sign_as_generator(manifest, actor, "password", timezone.now())
     manifest.status = Status.READY
     manifest.save()
@@ -898,7 +912,7 @@ def create_follow_up(actor, original, *, kind, password, facility_site=None, per
     _record(original, "follow_up.created", actor, generator, policy.role_in(actor, generator), {"follow_up": manifest.number, "kind": kind}, context)
     notifications.notify(manifest, notifications.Kind.READY, [manifest.transporter_id, manifest.facility_id])
     notifications.notify(original, notifications.Kind.FOLLOW_UP, [original.transporter_id, original.facility_id], officials=True)
-    access.sync(manifest)  # last: the counters' row locks are held only until the commit
+    access.sync(manifest, created=True)  # last: the counters' row locks are held only until the commit
     return manifest
 
 

@@ -1,0 +1,54 @@
+"""Single-statement writes the ORM spells in several round trips (PostgreSQL and SQLite ≥ 3.35 alike).
+
+A transition of the status machine runs a few dozen statements; each ORM idiom below costs two to four of
+them (a savepoint, a read, a write, a release). These do the same in one, with the same row locks.
+"""
+
+from django.db import connection
+
+
+def _columns(model, names):
+    return [model._meta.get_field(name).column for name in names]
+
+
+def _params(model, values):
+    """Values as the database takes them (datetimes and decimals differ between PostgreSQL and SQLite)."""
+    return [model._meta.get_field(name).get_db_prep_save(value, connection) for name, value in values.items()]
+
+
+def increment(model, keys, field, step):
+    """Add `step` to `field` of the row of `model` identified by `keys` ({field name: value}, the fields of a unique
+    constraint), creating the row with `step` when it does not exist yet; returns the new value.
+
+    The row stays locked until the transaction ends (like SELECT … FOR UPDATE then UPDATE), and a concurrent
+    creator of the same row is waited for instead of failing on the unique constraint.
+    """
+    table = model._meta.db_table
+    key_columns = _columns(model, keys)
+    (column,) = _columns(model, [field])
+    placeholders = ", ".join(["%s"] * (len(key_columns) + 1))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({', '.join(key_columns)}, {column}) VALUES ({placeholders}) "
+            f"ON CONFLICT ({', '.join(key_columns)}) DO UPDATE SET {column} = {table}.{column} + excluded.{column} "
+            f"RETURNING {column}",
+            _params(model, {**keys, field: step}),
+        )
+        value = cursor.fetchone()[0]
+    return model._meta.get_field(field).to_python(value)
+
+
+def insert_unless_exists(model, values, conflict):
+    """Insert a row of `model` ({field name: value}) unless one with the same `conflict` fields (a unique
+    constraint) exists; returns the new row's id, or None when it existed. A concurrent insert of the same key
+    is waited for (then None if it committed), as a plain INSERT waits on the unique index."""
+    table = model._meta.db_table
+    placeholders = ", ".join(["%s"] * len(values))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({', '.join(_columns(model, values))}) VALUES ({placeholders}) "
+            f"ON CONFLICT ({', '.join(_columns(model, conflict))}) DO NOTHING RETURNING {model._meta.pk.column}",
+            _params(model, values),
+        )
+        row = cursor.fetchone()
+    return None if row is None else row[0]
