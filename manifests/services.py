@@ -743,8 +743,6 @@ def receive(actor, manifest, *, lines, password, refuse_reason="", context=audit
     all_rejected = all(line.rejected for line in manifest_lines)
     manifest.has_discrepancy = any(line.discrepancy or line.pickup_discrepancy for line in manifest_lines)
     manifest.received_by, manifest.received_at = actor, now
-    over_capacity = _count_capacity(manifest, manifest_lines, now)
-    manifest.over_capacity = manifest.over_capacity or over_capacity
     if all_rejected:
         manifest.status = Status.REJECTED
         manifest.rejection_reason = "; ".join(line.rejection_reason for line in manifest_lines)
@@ -766,12 +764,17 @@ def receive(actor, manifest, *, lines, password, refuse_reason="", context=audit
     }
     _record(manifest, "rejected" if all_rejected else "received", actor, facility, role, {"lines": summary, **_signature(actor, facility, "password", digest)}, context)
     recipients = [manifest.generator_id, manifest.transporter_id]
-    if over_capacity:
-        notifications.notify(manifest, notifications.Kind.OVER_CAPACITY, [manifest.facility_id], officials=True)
     if all_rejected or any(line.rejected for line in manifest_lines):
         notifications.notify(manifest, notifications.Kind.REJECTED, recipients, officials=True)
     if manifest.has_discrepancy:
         notifications.notify(manifest, notifications.Kind.DISCREPANCY, recipients, officials=True)
+    # Late: every reception at the facility moves the permit's year row, locked until the commit. The flag is not
+    # part of the signed content; it is written again only in the rare reception that passes the capacity.
+    if _count_capacity(manifest, manifest_lines, now):
+        if not manifest.over_capacity:
+            manifest.over_capacity = True
+            manifest.save(update_fields=["over_capacity", "updated_at"])
+        notifications.notify(manifest, notifications.Kind.OVER_CAPACITY, [manifest.facility_id], officials=True)
     access.sync(manifest)  # last: the counters' row locks are held only until the commit
     return manifest
 
