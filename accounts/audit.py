@@ -23,9 +23,10 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models.sql import InsertQuery
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+
+from common import sql
 
 from .models import AuditEvent, AuditHead, User
 
@@ -138,9 +139,7 @@ def _append(event, head):
         head.seq, head.hash = event.seq, event.hash
         head.save(update_fields=["seq", "hash"])
         return
-    query = InsertQuery(AuditEvent)
-    query.insert_values([field for field in AuditEvent._meta.concrete_fields if not field.primary_key], [event])
-    ((insert, params),) = query.get_compiler(connection=connection).as_sql()
+    insert, params = sql.insert_statement(AuditEvent, [event])
     with connection.cursor() as cursor:
         cursor.execute(APPEND_SQL.format(insert=insert, head=AuditHead._meta.db_table), params)
         event.pk = cursor.fetchone()[0]

@@ -5,6 +5,7 @@ them (a savepoint, a read, a write, a release). These do the same in one, with t
 """
 
 from django.db import connection
+from django.db.models.sql import InsertQuery
 
 
 def _columns(model, names):
@@ -52,3 +53,12 @@ def insert_unless_exists(model, values, conflict):
         )
         row = cursor.fetchone()
     return None if row is None else row[0]
+
+
+def insert_statement(model, objs):
+    """(sql, params) of inserting `objs` (instances of `model`, ids left to the database), to send with other
+    statements; the fields' pre_save runs as in a save."""
+    query = InsertQuery(model)
+    query.insert_values([field for field in model._meta.concrete_fields if not field.primary_key], objs)
+    ((statement, params),) = query.get_compiler(connection=connection).as_sql()
+    return statement, params

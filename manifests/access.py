@@ -14,6 +14,7 @@ from django.db import connection
 from django.db.models.sql import UpdateQuery
 
 from accounts import policy
+from common import sql
 
 from .models import AccessCount, ManifestAccess, Status
 from .signals import manifest_changed
@@ -128,7 +129,7 @@ def sync(manifest, before=None, created=False):
         if scope not in existing
     ]
     if added:
-        ManifestAccess.objects.bulk_create(added)
+        statements.insert(0, sql.insert_statement(ManifestAccess, added))
         for row in added:
             for key in new_keys:
                 delta[((row.kind, row.ref), key)] += 1
@@ -197,11 +198,11 @@ def execute_together(statements):
         return
     with connection.cursor() as cursor:
         if connection.vendor != "postgresql":
-            for sql, params in statements:
-                cursor.execute(sql, params)
+            for statement, params in statements:
+                cursor.execute(statement, params)
             return
         *first, (last, last_params) = statements
-        ctes = ", ".join(f"w{index} AS ({sql})" for index, (sql, _params) in enumerate(first))
+        ctes = ", ".join(f"w{index} AS ({statement})" for index, (statement, _params) in enumerate(first))
         params = [value for _sql, statement_params in first for value in statement_params]
         cursor.execute(f"WITH {ctes} {last}" if first else last, [*params, *last_params])
 

@@ -27,8 +27,8 @@ pytestmark = pytest.mark.django_db
 
 # transition: (PostgreSQL, SQLite), savepoint and release included.
 BUDGET = {
-    "create_draft": (11, 12),
-    "sign": (18, 21),
+    "create_draft": (10, 12),
+    "sign": (17, 21),
     "pickup": (15, 18),
     "deliver": (9, 12),
     "receive": (13, 16),
