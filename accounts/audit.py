@@ -126,33 +126,39 @@ def _lock_head(chain, new=False):
 
 
 # On PostgreSQL the event and its head's move are one statement: the head is updated from the inserted row, so the
-# head's trigger (accounts migration 0002) finds the event it moves onto.
-APPEND_SQL = """WITH event AS ({insert} RETURNING id, chain, seq, hash)
+# head's trigger (accounts migration 0002) finds the event it moves onto. The change's own writes go first in it.
+APPEND_SQL = """WITH {also}event AS ({insert} RETURNING id, chain, seq, hash)
 UPDATE {head} SET seq = event.seq, hash = event.hash FROM event WHERE {head}.chain = event.chain RETURNING event.id"""
 
 
-def _append(event, head):
-    """Insert the event and move the head onto it."""
+def _append(event, head, also):
+    """Write `also` (the change's (sql, params) statements), insert the event and move the head onto it."""
     connection = transaction.get_connection()
     if connection.vendor != "postgresql":
+        sql.execute(also)
         event.save(force_insert=True)
         head.seq, head.hash = event.seq, event.hash
         head.save(update_fields=["seq", "hash"])
         return
     insert, params = sql.insert_statement(AuditEvent, [event])
+    first = "".join(f"change{index} AS ({statement}), " for index, (statement, _params) in enumerate(also))
     with connection.cursor() as cursor:
-        cursor.execute(APPEND_SQL.format(insert=insert, head=AuditHead._meta.db_table), params)
+        cursor.execute(
+            APPEND_SQL.format(also=first, insert=insert, head=AuditHead._meta.db_table),
+            [*(value for _statement, statement_params in also for value in statement_params), *params],
+        )
         event.pk = cursor.fetchone()[0]
     event._state.adding, event._state.db = False, connection.alias
     head.seq, head.hash = event.seq, event.hash
 
 
-def record(chain, action, *, actor=None, organisation=None, role="", data=None, context=NO_CONTEXT, new_chain=False):
+def record(chain, action, *, actor=None, organisation=None, role="", data=None, context=NO_CONTEXT, new_chain=False, also=()):
     """Append one event to `chain`. Call inside the transaction that makes the change.
 
     The chain's head row is locked first, so appends to one chain are serialised whatever the caller locked;
     the head moves to the new event in the same transaction. `new_chain`: the chain names an object created in
-    this transaction (see _lock_head).
+    this transaction (see _lock_head). `also`: writes of the change, (sql, params) from common.sql, sent with the
+    event (one round trip on PostgreSQL, where none of them may read another's rows).
     """
     assert transaction.get_connection().in_atomic_block, "audit.record must run inside transaction.atomic"
     head = _lock_head(chain, new=new_chain)
@@ -175,7 +181,7 @@ def record(chain, action, *, actor=None, organisation=None, role="", data=None, 
         key_id=settings.HWMS_AUDIT_KEY_ID,
     )
     event.hash = compute_hash(event)
-    _append(event, head)
+    _append(event, head, also)
     return event
 
 

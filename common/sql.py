@@ -5,7 +5,7 @@ them (a savepoint, a read, a write, a release). These do the same in one, with t
 """
 
 from django.db import connection
-from django.db.models.sql import InsertQuery
+from django.db.models.sql import InsertQuery, UpdateQuery
 
 
 def _columns(model, names):
@@ -62,3 +62,39 @@ def insert_statement(model, objs):
     query.insert_values([field for field in model._meta.concrete_fields if not field.primary_key], objs)
     ((statement, params),) = query.get_compiler(connection=connection).as_sql()
     return statement, params
+
+
+def update_statement(instance, update_fields=None):
+    """(sql, params) of instance.save(update_fields=…) for a row that exists, to send with other statements; the
+    fields' pre_save runs as in a save (auto_now). No signal is sent: for models that have no save receivers."""
+    fields = [
+        field
+        for field in instance._meta.local_concrete_fields
+        if not field.primary_key and (update_fields is None or field.name in update_fields or field.attname in update_fields)
+    ]
+    query = UpdateQuery(type(instance))
+    query.add_update_fields([(field, None, field.pre_save(instance, False)) for field in fields])
+    query.add_filter("pk", instance.pk)
+    return query.get_compiler(connection=connection).as_sql()
+
+
+def execute(statements):
+    """Run (sql, params) statements in order, one round trip each (the fallback of the combined forms)."""
+    with connection.cursor() as cursor:
+        for statement, params in statements:
+            cursor.execute(statement, params)
+
+
+def execute_together(statements):
+    """Run write statements ((sql, params)) in one round trip on PostgreSQL: the first ones as data-modifying WITH
+    queries of the last. They share one snapshot there: none may read the rows another writes."""
+    if not statements:
+        return
+    if connection.vendor != "postgresql":
+        execute(statements)
+        return
+    with connection.cursor() as cursor:
+        *first, (last, last_params) = statements
+        ctes = ", ".join(f"w{index} AS ({statement})" for index, (statement, _params) in enumerate(first))
+        params = [value for _sql, statement_params in first for value in statement_params]
+        cursor.execute(f"WITH {ctes} {last}" if first else last, [*params, *last_params])

@@ -189,22 +189,7 @@ def _count(delta, statements=()):
                 up,
             )
         )
-    execute_together(statements)
-
-
-def execute_together(statements):
-    """Run write statements ((sql, params), none reading another's rows) in one round trip on PostgreSQL."""
-    if not statements:
-        return
-    with connection.cursor() as cursor:
-        if connection.vendor != "postgresql":
-            for statement, params in statements:
-                cursor.execute(statement, params)
-            return
-        *first, (last, last_params) = statements
-        ctes = ", ".join(f"w{index} AS ({statement})" for index, (statement, _params) in enumerate(first))
-        params = [value for _sql, statement_params in first for value in statement_params]
-        cursor.execute(f"WITH {ctes} {last}" if first else last, [*params, *last_params])
+    sql.execute_together(statements)
 
 
 # Past the draft (policy.PRIVATE in SQL): not a draft, nor a draft cancelled before it was ever sent.

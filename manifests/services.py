@@ -108,10 +108,11 @@ def _lines(manifest):
     return list(manifest.lines.all())
 
 
-def _record(manifest, action, actor, organisation, role, data=None, context=audit.NO_CONTEXT, new=False):
-    """`new`: the manifest was created in this transaction, so is its chain."""
+def _record(manifest, action, actor, organisation, role, data=None, context=audit.NO_CONTEXT, new=False, also=()):
+    """`new`: the manifest was created in this transaction, so is its chain. `also`: the transition's writes sent
+    with the event in one round trip (the manifest's save_statement(), a snapshot)."""
     return audit.record(
-        manifest.chain, action, actor=actor, organisation=organisation, role=role, data=data or {}, context=context, new_chain=new
+        manifest.chain, action, actor=actor, organisation=organisation, role=role, data=data or {}, context=context, new_chain=new, also=also
     )
 
 
@@ -131,10 +132,12 @@ def _reauthenticate(actor, password):
 
 
 def _snapshot(manifest, step):
+    """The hash of the manifest's content now, and the (sql, params) writing its snapshot: give them to the step's
+    audit event (_record(also=…)), which writes them in the same round trip."""
     content = manifest_content(manifest)
     digest = content_hash(content)
-    ManifestSnapshot.objects.create(manifest=manifest, version=manifest.version, step=step, content=content, content_hash=digest)
-    return digest
+    snapshot = ManifestSnapshot(manifest=manifest, version=manifest.version, step=step, content=content, content_hash=digest)
+    return digest, sql.insert_statement(ManifestSnapshot, [snapshot])
 
 
 def _check_permit(manifest, on_date, codes=None):
@@ -382,7 +385,8 @@ def _sign_as_generator(manifest, signer, method, when):
     manifest.generator_signed_by = signer
     manifest.generator_signed_at = when
     manifest.generator_signature_method = method
-    manifest.content_hash = _snapshot(manifest, "generator_signed")
+    manifest.content_hash, snapshot = _snapshot(manifest, "generator_signed")
+    return snapshot
 
 
 @transaction.atomic
@@ -392,10 +396,10 @@ def sign(actor, manifest, password, context=audit.NO_CONTEXT):
     generator = rules.check(actor, manifest, "sign")
     if not actor.check_password(password or ""):
         raise TransitionError(_("The password is not correct."), field="password")
-    _sign_as_generator(manifest, actor, "password", timezone.now())
+    snapshot = _sign_as_generator(manifest, actor, "password", timezone.now())
     manifest.status = Status.READY
-    manifest.save()
-    _record(manifest, "signed", actor, generator, policy.role_in(actor, generator), _signature(actor, generator, "password", manifest.content_hash), context)
+    signature = _signature(actor, generator, "password", manifest.content_hash)
+    _record(manifest, "signed", actor, generator, policy.role_in(actor, generator), signature, context, also=[manifest.save_statement(), snapshot])
     notifications.notify(manifest, notifications.Kind.READY, [manifest.transporter_id, manifest.facility_id])
     access.sync(manifest)  # last: the counters' row locks are held only until the commit
     return manifest
@@ -597,17 +601,16 @@ def _pickup(actor, manifest, vehicle, quantities, latitude, longitude, accuracy_
         line.pickup_discrepancy = is_pickup_discrepancy(line, line.pickup_quantity_kg)
     ManifestLine.objects.bulk_update(lines, ["pickup_quantity_kg", "pickup_discrepancy"])
     if signer is not None:
-        _sign_as_generator(manifest, signer.user, "handover_code", now)
+        snapshot = _sign_as_generator(manifest, signer.user, "handover_code", now)
         signature = _signature(signer.user, manifest.generator, "handover_code", manifest.content_hash)
         # The person who handed over signed with their own code, typed on the driver's phone.
-        _record(manifest, "signed", signer.user, manifest.generator, signer.role, {**signature, "device_of": actor.pk}, context)
+        _record(manifest, "signed", signer.user, manifest.generator, signer.role, {**signature, "device_of": actor.pk}, context, also=[snapshot])
     pickup_discrepancy = any(line.pickup_discrepancy for line in lines)
     manifest.has_discrepancy = manifest.has_discrepancy or pickup_discrepancy
     manifest.status = Status.IN_TRANSIT
     manifest.vehicle, manifest.driver, manifest.picked_up_at = vehicle, actor, now
     manifest.pickup_latitude, manifest.pickup_longitude, manifest.pickup_accuracy_m = latitude, longitude, accuracy_m
-    manifest.save()
-    digest = _snapshot(manifest, "picked_up")
+    digest, snapshot = _snapshot(manifest, "picked_up")
     _record(
         manifest,
         "picked_up",
@@ -621,6 +624,7 @@ def _pickup(actor, manifest, vehicle, quantities, latitude, longitude, accuracy_
             **_signature(actor, transporter, "session", digest),
         },
         audit.RequestContext(context.ip, context.user_agent, latitude, longitude, accuracy_m),
+        also=[manifest.save_statement(), snapshot],
     )
     notifications.notify(manifest, notifications.Kind.PICKED_UP, [manifest.generator_id, manifest.facility_id])
     if pickup_discrepancy:
@@ -638,7 +642,6 @@ def deliver(actor, manifest, *, latitude=None, longitude=None, accuracy_m=None, 
     manifest.status = Status.DELIVERED
     manifest.delivered_at = timezone.now()
     manifest.delivery_latitude, manifest.delivery_longitude, manifest.delivery_accuracy_m = latitude, longitude, accuracy_m
-    manifest.save(update_fields=["status", "delivered_at", "delivery_latitude", "delivery_longitude", "delivery_accuracy_m", "updated_at"])
     _record(
         manifest,
         "delivered",
@@ -647,6 +650,7 @@ def deliver(actor, manifest, *, latitude=None, longitude=None, accuracy_m=None, 
         role,
         _signature(actor, transporter, "session", ""),
         audit.RequestContext(context.ip, context.user_agent, latitude, longitude, accuracy_m),
+        also=[manifest.save_statement(["status", "delivered_at", "delivery_latitude", "delivery_longitude", "delivery_accuracy_m", "updated_at"])],
     )
     access.sync(manifest)  # last: the counters' row locks are held only until the commit
     return manifest
@@ -700,9 +704,9 @@ def receive(actor, manifest, *, lines, password, refuse_reason="", context=audit
         manifest.status, manifest.rejection_reason = Status.REJECTED, refuse_reason.strip()
         manifest.received_by, manifest.received_at = actor, now
         manifest.has_rejection = True
-        manifest.save()
-        digest = _snapshot(manifest, "rejected")
-        _record(manifest, "rejected", actor, facility, role, {"reason": manifest.rejection_reason, **_signature(actor, facility, "password", digest)}, context)
+        digest, snapshot = _snapshot(manifest, "rejected")
+        data = {"reason": manifest.rejection_reason, **_signature(actor, facility, "password", digest)}
+        _record(manifest, "rejected", actor, facility, role, data, context, also=[manifest.save_statement(), snapshot])
         notifications.notify(manifest, notifications.Kind.REJECTED, [manifest.generator_id, manifest.transporter_id], officials=True)
         access.sync(manifest)  # last: the counters' row locks are held only until the commit
         return manifest
@@ -751,8 +755,7 @@ def receive(actor, manifest, *, lines, password, refuse_reason="", context=audit
     else:
         manifest.status = Status.RECEIVED
     manifest.has_rejection = any(line.rejected for line in manifest_lines)
-    manifest.save()
-    digest = _snapshot(manifest, "received")
+    digest, snapshot = _snapshot(manifest, "received")
     summary = {
         str(line.position): {
             "received_kg": None if line.received_quantity_kg is None else str(line.received_quantity_kg),
@@ -762,7 +765,8 @@ def receive(actor, manifest, *, lines, password, refuse_reason="", context=audit
         }
         for line in manifest_lines
     }
-    _record(manifest, "rejected" if all_rejected else "received", actor, facility, role, {"lines": summary, **_signature(actor, facility, "password", digest)}, context)
+    data = {"lines": summary, **_signature(actor, facility, "password", digest)}
+    _record(manifest, "rejected" if all_rejected else "received", actor, facility, role, data, context, also=[manifest.save_statement(), snapshot])
     recipients = [manifest.generator_id, manifest.transporter_id]
     if all_rejected or any(line.rejected for line in manifest_lines):
         notifications.notify(manifest, notifications.Kind.REJECTED, recipients, officials=True)
@@ -833,9 +837,9 @@ def treat(actor, manifest, *, lines, password, context=audit.NO_CONTEXT):
     if all(line.rejected or line.is_treated for line in manifest_lines):
         manifest.status = Status.COMPLETED
         manifest.completed_at, manifest.completed_by = timezone.now(), actor
-        manifest.save()
-        digest = _snapshot(manifest, "completed")
-        _record(manifest, "completed", actor, facility, role, _signature(actor, facility, "password", digest), context)
+        digest, snapshot = _snapshot(manifest, "completed")
+        signature = _signature(actor, facility, "password", digest)
+        _record(manifest, "completed", actor, facility, role, signature, context, also=[manifest.save_statement(), snapshot])
         notifications.notify(manifest, notifications.Kind.COMPLETED, [manifest.generator_id, manifest.transporter_id])
     access.sync(manifest)  # last: the counters' row locks are held only until the commit
     return manifest
@@ -908,10 +912,10 @@ def create_follow_up(actor, original, *, kind, password, facility_site=None, per
     _record(
         manifest, "created", actor, generator, policy.role_in(actor, generator), {"origin": original.number, "kind": kind, "lines": len(lines)}, context, new=True
     )
-    _sign_as_generator(manifest, actor, "password", timezone.now())
+    snapshot = _sign_as_generator(manifest, actor, "password", timezone.now())
     manifest.status = Status.READY
-    manifest.save()
-    _record(manifest, "signed", actor, generator, policy.role_in(actor, generator), _signature(actor, generator, "password", manifest.content_hash), context)
+    signature = _signature(actor, generator, "password", manifest.content_hash)
+    _record(manifest, "signed", actor, generator, policy.role_in(actor, generator), signature, context, also=[manifest.save_statement(), snapshot])
     _record(original, "follow_up.created", actor, generator, policy.role_in(actor, generator), {"follow_up": manifest.number, "kind": kind}, context)
     notifications.notify(manifest, notifications.Kind.READY, [manifest.transporter_id, manifest.facility_id])
     notifications.notify(original, notifications.Kind.FOLLOW_UP, [original.transporter_id, original.facility_id], officials=True)
@@ -1016,10 +1020,11 @@ def _apply_revision(manifest, revision, actor, organisation, context):
     manifest.has_discrepancy = any(line.discrepancy for line in lines.values())
     manifest.save(update_fields=["version", "has_discrepancy", "updated_at"])
     access.sync(manifest)
-    _snapshot(manifest, "revision")
+    _digest, snapshot = _snapshot(manifest, "revision")
     revision.state, revision.decided_at = Revision.State.APPROVED, timezone.now()
     revision.save(update_fields=["state", "decided_at"])
-    _record(manifest, "revision.applied", actor, organisation, policy.role_in(actor, organisation) or "", {"revision": revision.pk, "version": manifest.version}, context)
+    data = {"revision": revision.pk, "version": manifest.version}
+    _record(manifest, "revision.applied", actor, organisation, policy.role_in(actor, organisation) or "", data, context, also=[snapshot])
     notifications.notify(manifest, notifications.Kind.REVISION_DECIDED, rules.parties(manifest))
     if manifest.has_discrepancy and not had_discrepancy:
         notifications.notify(manifest, notifications.Kind.DISCREPANCY, [manifest.generator_id, manifest.transporter_id], officials=True)

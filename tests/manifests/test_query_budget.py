@@ -28,11 +28,11 @@ pytestmark = pytest.mark.django_db
 # transition: (PostgreSQL, SQLite), savepoint and release included.
 BUDGET = {
     "create_draft": (10, 12),
-    "sign": (17, 21),
-    "pickup": (15, 18),
-    "deliver": (9, 12),
-    "receive": (13, 16),
-    "treat": (18, 22),
+    "sign": (15, 21),
+    "pickup": (13, 18),
+    "deliver": (8, 12),
+    "receive": (11, 16),
+    "treat": (16, 22),
 }
 
 
