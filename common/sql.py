@@ -5,6 +5,8 @@ them (a savepoint, a read, a write, a release). These do the same in one, with t
 """
 
 from django.db import connection
+from django.db.models import Case, Value, When
+from django.db.models.functions import Cast
 from django.db.models.sql import InsertQuery, UpdateQuery
 
 
@@ -76,6 +78,24 @@ def update_statement(instance, update_fields=None):
     query.add_update_fields([(field, None, field.pre_save(instance, False)) for field in fields])
     query.add_filter("pk", instance.pk)
     return query.get_compiler(connection=connection).as_sql()
+
+
+def update_queryset_statement(queryset, values):
+    """(sql, params) of queryset.update(**values), to send with other statements."""
+    query = queryset.query.chain(UpdateQuery)
+    query.add_update_values(values)
+    return query.get_compiler(queryset.db).as_sql()
+
+
+def bulk_update_statement(objs, fields):
+    """(sql, params) of Model.objects.bulk_update(objs, fields) for a few objects (one batch), to send with other
+    statements: one UPDATE setting each field with a CASE over the primary keys, as Django's bulk_update does."""
+    model = type(objs[0])
+    values = {}
+    for field in (model._meta.get_field(name) for name in fields):
+        case = Case(*(When(pk=obj.pk, then=Value(getattr(obj, field.attname), output_field=field)) for obj in objs), output_field=field)
+        values[field.attname] = Cast(case, output_field=field) if connection.features.requires_casted_case_in_updates else case
+    return update_queryset_statement(model._base_manager.filter(pk__in=[obj.pk for obj in objs]), values)
 
 
 def execute(statements):

@@ -11,7 +11,6 @@ from collections import Counter
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models.sql import UpdateQuery
 
 from accounts import policy
 from common import sql
@@ -114,7 +113,7 @@ def sync(manifest, before=None, created=False):
                 delta[(scope, key)] += 1
     # The values are the manifest's, the same on each of its rows: one UPDATE for all of them, sent with the
     # counters' changes.
-    statements = [_update(ManifestAccess.objects.filter(pk__in=kept), values)] if kept else []
+    statements = [sql.update_queryset_statement(ManifestAccess.objects.filter(pk__in=kept), values)] if kept else []
     for pk, shape in reshaped:  # only when the parties of a draft change
         ManifestAccess.objects.filter(pk=pk).update(**shape)
     gone = [row["pk"] for scope, row in existing.items() if scope not in wanted]
@@ -147,14 +146,7 @@ def _move(manifest, before):
         for key in _keys(values):
             delta[((row.kind, row.ref), key)] += 1
     # The values are the manifest's, the same on each of its rows: one UPDATE, sent with the counters'.
-    _count(delta, [_update(ManifestAccess.objects.filter(manifest=manifest), values)])
-
-
-def _update(queryset, values):
-    """(sql, params) of queryset.update(**values), to send with other statements."""
-    query = queryset.query.chain(UpdateQuery)
-    query.add_update_values(values)
-    return query.get_compiler(queryset.db).as_sql()
+    _count(delta, [sql.update_queryset_statement(ManifestAccess.objects.filter(manifest=manifest), values)])
 
 
 def _count(delta, statements=()):

@@ -271,8 +271,12 @@ def _declared_kg(lines):
     return sum((line.quantity_kg for line in lines), Decimal(0))
 
 
+def _new_lines(manifest, lines):
+    return [line.as_line(manifest, position) for position, line in enumerate(lines, start=1)]
+
+
 def _add_lines(manifest, lines):
-    ManifestLine.objects.bulk_create([line.as_line(manifest, position) for position, line in enumerate(lines, start=1)])
+    ManifestLine.objects.bulk_create(_new_lines(manifest, lines))
 
 
 def _write_lines(manifest, lines):
@@ -304,8 +308,8 @@ def create_draft(actor, *, generator_site, facility_site, permit, transporter, p
         created_by=actor,
         declared_kg=_declared_kg(lines),  # lists show it
     )
-    _add_lines(manifest, lines)
-    _record(manifest, "created", actor, preparer, role, {"number": manifest.number, "lines": len(lines)}, context, new=True)
+    new_lines = sql.insert_statement(ManifestLine, _new_lines(manifest, lines))  # sent with the event
+    _record(manifest, "created", actor, preparer, role, {"number": manifest.number, "lines": len(lines)}, context, new=True, also=[new_lines])
     access.sync(manifest, created=True)  # last: the counters' row locks are held only until the commit
     return manifest
 
@@ -599,7 +603,7 @@ def _pickup(actor, manifest, vehicle, quantities, latitude, longitude, accuracy_
     for line in lines:
         line.pickup_quantity_kg = quantities[line.pk]
         line.pickup_discrepancy = is_pickup_discrepancy(line, line.pickup_quantity_kg)
-    ManifestLine.objects.bulk_update(lines, ["pickup_quantity_kg", "pickup_discrepancy"])
+    lines_update = sql.bulk_update_statement(lines, ["pickup_quantity_kg", "pickup_discrepancy"])  # sent with the event
     if signer is not None:
         snapshot = _sign_as_generator(manifest, signer.user, "handover_code", now)
         signature = _signature(signer.user, manifest.generator, "handover_code", manifest.content_hash)
@@ -624,7 +628,7 @@ def _pickup(actor, manifest, vehicle, quantities, latitude, longitude, accuracy_
             **_signature(actor, transporter, "session", digest),
         },
         audit.RequestContext(context.ip, context.user_agent, latitude, longitude, accuracy_m),
-        also=[manifest.save_statement(), snapshot],
+        also=[lines_update, manifest.save_statement(), snapshot],
     )
     notifications.notify(manifest, notifications.Kind.PICKED_UP, [manifest.generator_id, manifest.facility_id])
     if pickup_discrepancy:
@@ -700,13 +704,13 @@ def receive(actor, manifest, *, lines, password, refuse_reason="", context=audit
     if refuse_reason.strip():
         for line in manifest_lines:
             line.rejected, line.rejection_reason = True, refuse_reason.strip()
-        ManifestLine.objects.bulk_update(manifest_lines, ["rejected", "rejection_reason"])
+        lines_update = sql.bulk_update_statement(manifest_lines, ["rejected", "rejection_reason"])
         manifest.status, manifest.rejection_reason = Status.REJECTED, refuse_reason.strip()
         manifest.received_by, manifest.received_at = actor, now
         manifest.has_rejection = True
         digest, snapshot = _snapshot(manifest, "rejected")
         data = {"reason": manifest.rejection_reason, **_signature(actor, facility, "password", digest)}
-        _record(manifest, "rejected", actor, facility, role, data, context, also=[manifest.save_statement(), snapshot])
+        _record(manifest, "rejected", actor, facility, role, data, context, also=[lines_update, manifest.save_statement(), snapshot])
         notifications.notify(manifest, notifications.Kind.REJECTED, [manifest.generator_id, manifest.transporter_id], officials=True)
         access.sync(manifest)  # last: the counters' row locks are held only until the commit
         return manifest
@@ -740,7 +744,7 @@ def receive(actor, manifest, *, lines, password, refuse_reason="", context=audit
                 errors[f"line_{line.pk}"] = exc.message
     if errors:
         raise TransitionError(_("Please correct the errors below."), errors=errors)
-    ManifestLine.objects.bulk_update(
+    lines_update = sql.bulk_update_statement(
         manifest_lines,
         ["received_quantity_kg", "received_waste_code", "discrepancy", "discrepancy_comment", "rejected", "rejection_reason"],
     )
@@ -766,7 +770,8 @@ def receive(actor, manifest, *, lines, password, refuse_reason="", context=audit
         for line in manifest_lines
     }
     data = {"lines": summary, **_signature(actor, facility, "password", digest)}
-    _record(manifest, "rejected" if all_rejected else "received", actor, facility, role, data, context, also=[manifest.save_statement(), snapshot])
+    action = "rejected" if all_rejected else "received"
+    _record(manifest, action, actor, facility, role, data, context, also=[lines_update, manifest.save_statement(), snapshot])
     recipients = [manifest.generator_id, manifest.transporter_id]
     if all_rejected or any(line.rejected for line in manifest_lines):
         notifications.notify(manifest, notifications.Kind.REJECTED, recipients, officials=True)
@@ -824,7 +829,6 @@ def treat(actor, manifest, *, lines, password, context=audit.NO_CONTEXT):
         raise TransitionError(_("Please correct the errors below."), errors=errors)
     if not changed:
         raise TransitionError(_("Record the treatment of at least one line."))
-    ManifestLine.objects.bulk_update(changed, ["treatment_method", "treatment_note", "treated_on"])
     _record(
         manifest,
         "treated",
@@ -833,6 +837,7 @@ def treat(actor, manifest, *, lines, password, context=audit.NO_CONTEXT):
         role,
         {str(line.position): {"method": line.treatment_method.code, "note": line.treatment_note, "date": str(line.treated_on)} for line in changed},
         context,
+        also=[sql.bulk_update_statement(changed, ["treatment_method", "treatment_note", "treated_on"])],
     )
     if all(line.rejected or line.is_treated for line in manifest_lines):
         manifest.status = Status.COMPLETED

@@ -27,12 +27,12 @@ pytestmark = pytest.mark.django_db
 
 # transition: (PostgreSQL, SQLite), savepoint and release included.
 BUDGET = {
-    "create_draft": (10, 12),
+    "create_draft": (9, 12),
     "sign": (15, 21),
-    "pickup": (13, 18),
+    "pickup": (12, 18),
     "deliver": (8, 12),
-    "receive": (11, 16),
-    "treat": (16, 22),
+    "receive": (10, 16),
+    "treat": (15, 22),
 }
 
 
