@@ -152,16 +152,22 @@ def _append(event, head, also):
     head.seq, head.hash = event.seq, event.hash
 
 
-def record(chain, action, *, actor=None, organisation=None, role="", data=None, context=NO_CONTEXT, new_chain=False, also=()):
+def record(chain, action, *, actor=None, organisation=None, role="", data=None, context=NO_CONTEXT, new_chain=False, also=(), after=None):
     """Append one event to `chain`. Call inside the transaction that makes the change.
 
     The chain's head row is locked first, so appends to one chain are serialised whatever the caller locked;
     the head moves to the new event in the same transaction. `new_chain`: the chain names an object created in
     this transaction (see _lock_head). `also`: writes of the change, (sql, params) from common.sql, sent with the
-    event (one round trip on PostgreSQL, where none of them may read another's rows).
+    event (one round trip on PostgreSQL, where none of them may read another's rows). `after`: the event this same
+    transaction appended to the chain last; its head is locked since, and is not read again.
     """
     assert transaction.get_connection().in_atomic_block, "audit.record must run inside transaction.atomic"
-    head = _lock_head(chain, new=new_chain)
+    if after is not None:
+        assert after.chain == chain, "`after` is an event of the same chain"
+        head = AuditHead(chain=chain, seq=after.seq, hash=after.hash)
+        head._state.adding = False
+    else:
+        head = _lock_head(chain, new=new_chain)
     event = AuditEvent(
         chain=chain,
         seq=head.seq + 1,

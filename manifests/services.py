@@ -108,11 +108,13 @@ def _lines(manifest):
     return list(manifest.lines.all())
 
 
-def _record(manifest, action, actor, organisation, role, data=None, context=audit.NO_CONTEXT, new=False, also=()):
+def _record(manifest, action, actor, organisation, role, data=None, context=audit.NO_CONTEXT, new=False, also=(), after=None):
     """`new`: the manifest was created in this transaction, so is its chain. `also`: the transition's writes sent
-    with the event in one round trip (the manifest's save_statement(), a snapshot)."""
+    with the event in one round trip (the manifest's save_statement(), a snapshot). `after`: the event the
+    transition recorded before on the manifest (audit.record)."""
     return audit.record(
-        manifest.chain, action, actor=actor, organisation=organisation, role=role, data=data or {}, context=context, new_chain=new, also=also
+        manifest.chain, action, actor=actor, organisation=organisation, role=role, data=data or {}, context=context, new_chain=new, also=also,
+        after=after,
     )
 
 
@@ -586,7 +588,7 @@ def _pickup(actor, manifest, vehicle, quantities, latitude, longitude, accuracy_
     role = policy.role_in(actor, transporter)
     _check_vehicle(manifest, vehicle)
     # Decided on the locked row: a manifest sealed after the page was read still needs the handover code.
-    signer = None
+    signer = signed = None
     if manifest.generator_signed_at is None:
         _check_entry_lock(actor)
         signer = _check_handover_code(manifest, handover_by, handover_code)
@@ -608,7 +610,7 @@ def _pickup(actor, manifest, vehicle, quantities, latitude, longitude, accuracy_
         snapshot = _sign_as_generator(manifest, signer.user, "handover_code", now)
         signature = _signature(signer.user, manifest.generator, "handover_code", manifest.content_hash)
         # The person who handed over signed with their own code, typed on the driver's phone.
-        _record(manifest, "signed", signer.user, manifest.generator, signer.role, {**signature, "device_of": actor.pk}, context, also=[snapshot])
+        signed = _record(manifest, "signed", signer.user, manifest.generator, signer.role, {**signature, "device_of": actor.pk}, context, also=[snapshot])
     pickup_discrepancy = any(line.pickup_discrepancy for line in lines)
     manifest.has_discrepancy = manifest.has_discrepancy or pickup_discrepancy
     manifest.status = Status.IN_TRANSIT
@@ -629,6 +631,7 @@ def _pickup(actor, manifest, vehicle, quantities, latitude, longitude, accuracy_
         },
         audit.RequestContext(context.ip, context.user_agent, latitude, longitude, accuracy_m),
         also=[lines_update, manifest.save_statement(), snapshot],
+        after=signed,
     )
     notifications.notify(manifest, notifications.Kind.PICKED_UP, [manifest.generator_id, manifest.facility_id])
     if pickup_discrepancy:
@@ -829,7 +832,7 @@ def treat(actor, manifest, *, lines, password, context=audit.NO_CONTEXT):
         raise TransitionError(_("Please correct the errors below."), errors=errors)
     if not changed:
         raise TransitionError(_("Record the treatment of at least one line."))
-    _record(
+    treated = _record(
         manifest,
         "treated",
         actor,
@@ -844,7 +847,7 @@ def treat(actor, manifest, *, lines, password, context=audit.NO_CONTEXT):
         manifest.completed_at, manifest.completed_by = timezone.now(), actor
         digest, snapshot = _snapshot(manifest, "completed")
         signature = _signature(actor, facility, "password", digest)
-        _record(manifest, "completed", actor, facility, role, signature, context, also=[manifest.save_statement(), snapshot])
+        _record(manifest, "completed", actor, facility, role, signature, context, also=[manifest.save_statement(), snapshot], after=treated)
         notifications.notify(manifest, notifications.Kind.COMPLETED, [manifest.generator_id, manifest.transporter_id])
     access.sync(manifest)  # last: the counters' row locks are held only until the commit
     return manifest
@@ -914,13 +917,13 @@ def create_follow_up(actor, original, *, kind, password, facility_site=None, per
     _add_lines(manifest, lines)
     manifest.declared_kg = _declared_kg(lines)  # saved with the signature below
     manifest.generator, manifest.facility, manifest.transporter = original.generator, facility_site.organisation, original.transporter
-    _record(
+    created = _record(
         manifest, "created", actor, generator, policy.role_in(actor, generator), {"origin": original.number, "kind": kind, "lines": len(lines)}, context, new=True
     )
     snapshot = _sign_as_generator(manifest, actor, "password", timezone.now())
     manifest.status = Status.READY
     signature = _signature(actor, generator, "password", manifest.content_hash)
-    _record(manifest, "signed", actor, generator, policy.role_in(actor, generator), signature, context, also=[manifest.save_statement(), snapshot])
+    _record(manifest, "signed", actor, generator, policy.role_in(actor, generator), signature, context, also=[manifest.save_statement(), snapshot], after=created)
     _record(original, "follow_up.created", actor, generator, policy.role_in(actor, generator), {"follow_up": manifest.number, "kind": kind}, context)
     notifications.notify(manifest, notifications.Kind.READY, [manifest.transporter_id, manifest.facility_id])
     notifications.notify(original, notifications.Kind.FOLLOW_UP, [original.transporter_id, original.facility_id], officials=True)

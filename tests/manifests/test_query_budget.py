@@ -32,7 +32,7 @@ BUDGET = {
     "pickup": (12, 18),
     "deliver": (8, 12),
     "receive": (10, 16),
-    "treat": (15, 22),
+    "treat": (14, 21),
 }
 
 
