@@ -5,8 +5,6 @@ them (a savepoint, a read, a write, a release). These do the same in one, with t
 """
 
 from django.db import connection
-from django.db.models import Case, Value, When
-from django.db.models.functions import Cast
 from django.db.models.sql import InsertQuery, UpdateQuery
 
 
@@ -88,14 +86,25 @@ def update_queryset_statement(queryset, values):
 
 
 def bulk_update_statement(objs, fields):
-    """(sql, params) of Model.objects.bulk_update(objs, fields) for a few objects (one batch), to send with other
-    statements: one UPDATE setting each field with a CASE over the primary keys, as Django's bulk_update does."""
+    """(sql, params) of Model.objects.bulk_update(objs, fields) for a few objects, to send with other statements:
+    one UPDATE … FROM a list of rows (Django's bulk_update builds a CASE per field and object, costly in Python)."""
     model = type(objs[0])
-    values = {}
-    for field in (model._meta.get_field(name) for name in fields):
-        case = Case(*(When(pk=obj.pk, then=Value(getattr(obj, field.attname), output_field=field)) for obj in objs), output_field=field)
-        values[field.attname] = Cast(case, output_field=field) if connection.features.requires_casted_case_in_updates else case
-    return update_queryset_statement(model._base_manager.filter(pk__in=[obj.pk for obj in objs]), values)
+    table, quote = model._meta.db_table, connection.ops.quote_name
+    fields = [model._meta.get_field(name) for name in fields]
+    pk = model._meta.pk.column
+
+    def typed(field):  # PostgreSQL types the list's columns from the first row; a NULL there needs its type
+        return f"CAST(%s AS {field.db_type(connection)})" if connection.vendor == "postgresql" else "%s"
+
+    row = ", ".join([f"%s AS {quote('pk')}"] + [f"{typed(field)} AS {quote(field.column)}" for field in fields])
+    rows = " UNION ALL ".join([f"SELECT {row}"] * len(objs))
+    assignments = ", ".join(f"{quote(field.column)} = v.{quote(field.column)}" for field in fields)
+    params = [
+        value
+        for obj in objs
+        for value in (obj.pk, *(field.get_db_prep_save(getattr(obj, field.attname), connection) for field in fields))
+    ]
+    return f"UPDATE {quote(table)} SET {assignments} FROM ({rows}) AS v WHERE {quote(table)}.{quote(pk)} = v.{quote('pk')}", params
 
 
 def execute(statements):
