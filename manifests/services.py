@@ -16,12 +16,12 @@ from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
 from django.core.exceptions import PermissionDenied
 from django.db import OperationalError, transaction
-from django.db.models import Prefetch, prefetch_related_objects
+from django.db.models import Exists, OuterRef, Prefetch, prefetch_related_objects
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts import audit, policy
-from accounts.models import Membership, Permit
+from accounts.models import Membership, Permit, Site
 from catalog.models import TreatmentMethod, WasteCode
 from common import sql
 
@@ -90,10 +90,23 @@ def _lock(manifest):
         locked = (
             Manifest.objects.select_for_update(of=("self",), no_key=True)
             .select_related("permit", "vehicle", "generator", "facility", "transporter")
+            .annotate(
+                generator_site_ok=Exists(Site.objects.filter(pk=OuterRef("generator_site_id"), organisation=OuterRef("generator_id"), active=True)),
+                facility_site_ok=Exists(Site.objects.filter(pk=OuterRef("facility_site_id"), organisation=OuterRef("facility_id"), active=True)),
+            )
             .get(pk=manifest.pk)
         )
     except OperationalError as exc:
         raise TransitionError(_("Someone else is updating this manifest right now. Please try again in a moment.")) from exc
+    # Which party sites are active and their party's own: rules.check answers for them from the actor's scope.
+    locked.active_party_sites = {
+        pair
+        for pair, ok in (
+            ((locked.generator_id, locked.generator_site_id), locked.generator_site_ok),
+            ((locked.facility_id, locked.facility_site_id), locked.facility_site_ok),
+        )
+        if ok
+    }
     locked._access_before = access.state(locked)  # lets access.sync move the rows without reading them
     return locked
 

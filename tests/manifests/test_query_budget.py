@@ -28,11 +28,11 @@ pytestmark = pytest.mark.django_db
 # transition: (PostgreSQL, SQLite), savepoint and release included.
 BUDGET = {
     "create_draft": (9, 12),
-    "sign": (15, 21),
+    "sign": (14, 20),
     "pickup": (12, 18),
     "deliver": (8, 12),
-    "receive": (10, 16),
-    "treat": (14, 21),
+    "receive": (10, 15),
+    "treat": (13, 20),
 }
 
 
