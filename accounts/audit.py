@@ -26,6 +26,8 @@ from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from common import sql
+
 from .models import AuditEvent, AuditHead, User
 
 
@@ -107,9 +109,15 @@ def _quantize(value, places):
     return None if value is None else Decimal(value).quantize(Decimal(places))
 
 
-def _lock_head(chain):
+def _lock_head(chain, new=False):
     """The chain's head row, locked for the rest of the transaction (created empty for a new chain; two writers
-    starting the same chain at once both insert-or-ignore, then wait for each other on the lock)."""
+    starting the same chain at once both insert-or-ignore, then wait for each other on the lock).
+
+    `new`: the caller knows the chain cannot exist yet (it names a row created in this transaction); the head is
+    inserted without being looked for, and an existing one fails on its primary key instead of being continued.
+    """
+    if new:
+        return AuditHead.objects.create(chain=chain)
     head = AuditHead.objects.select_for_update().filter(chain=chain).first()
     if head is None:
         AuditHead.objects.bulk_create([AuditHead(chain=chain)], ignore_conflicts=True)
@@ -117,14 +125,49 @@ def _lock_head(chain):
     return head
 
 
-def record(chain, action, *, actor=None, organisation=None, role="", data=None, context=NO_CONTEXT):
+# On PostgreSQL the event and its head's move are one statement: the head is updated from the inserted row, so the
+# head's trigger (accounts migration 0002) finds the event it moves onto. The change's own writes go first in it.
+APPEND_SQL = """WITH {also}event AS ({insert} RETURNING id, chain, seq, hash)
+UPDATE {head} SET seq = event.seq, hash = event.hash FROM event WHERE {head}.chain = event.chain RETURNING event.id"""
+
+
+def _append(event, head, also):
+    """Write `also` (the change's (sql, params) statements), insert the event and move the head onto it."""
+    connection = transaction.get_connection()
+    if connection.vendor != "postgresql":
+        sql.execute(also)
+        event.save(force_insert=True)
+        head.seq, head.hash = event.seq, event.hash
+        head.save(update_fields=["seq", "hash"])
+        return
+    insert, params = sql.insert_statement(AuditEvent, [event])
+    first = "".join(f"change{index} AS ({statement}), " for index, (statement, _params) in enumerate(also))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            APPEND_SQL.format(also=first, insert=insert, head=AuditHead._meta.db_table),
+            [*(value for _statement, statement_params in also for value in statement_params), *params],
+        )
+        event.pk = cursor.fetchone()[0]
+    event._state.adding, event._state.db = False, connection.alias
+    head.seq, head.hash = event.seq, event.hash
+
+
+def record(chain, action, *, actor=None, organisation=None, role="", data=None, context=NO_CONTEXT, new_chain=False, also=(), after=None):
     """Append one event to `chain`. Call inside the transaction that makes the change.
 
     The chain's head row is locked first, so appends to one chain are serialised whatever the caller locked;
-    the head moves to the new event in the same transaction.
+    the head moves to the new event in the same transaction. `new_chain`: the chain names an object created in
+    this transaction (see _lock_head). `also`: writes of the change, (sql, params) from common.sql, sent with the
+    event (one round trip on PostgreSQL, where none of them may read another's rows). `after`: the event this same
+    transaction appended to the chain last; its head is locked since, and is not read again.
     """
     assert transaction.get_connection().in_atomic_block, "audit.record must run inside transaction.atomic"
-    head = _lock_head(chain)
+    if after is not None:
+        assert after.chain == chain, "`after` is an event of the same chain"
+        head = AuditHead(chain=chain, seq=after.seq, hash=after.hash)
+        head._state.adding = False
+    else:
+        head = _lock_head(chain, new=new_chain)
     event = AuditEvent(
         chain=chain,
         seq=head.seq + 1,
@@ -144,9 +187,7 @@ def record(chain, action, *, actor=None, organisation=None, role="", data=None, 
         key_id=settings.HWMS_AUDIT_KEY_ID,
     )
     event.hash = compute_hash(event)
-    event.save(force_insert=True)
-    head.seq, head.hash = event.seq, event.hash
-    head.save(update_fields=["seq", "hash"])
+    _append(event, head, also)
     return event
 
 

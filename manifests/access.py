@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from django.db import connection
 
 from accounts import policy
+from common import sql
 
 from .models import AccessCount, ManifestAccess, Status
 from .signals import manifest_changed
@@ -75,12 +76,13 @@ def state(manifest):
     }
 
 
-def sync(manifest, before=None):
+def sync(manifest, before=None, created=False):
     """Bring the manifest's access rows and the counters to its current state. Call inside the transaction
     that changed it, after saving it.
 
     `before`: its state when it was locked. Past the draft the scopes of a manifest no longer change, so its
-    rows are then moved with one UPDATE without being read first.
+    rows are then moved with one UPDATE without being read first. `created`: the manifest was created in this
+    transaction, it has no rows yet.
     """
     manifest_changed.send(sender=type(manifest), manifest=manifest)  # the one hook for the apps above (stats)
     before = before or getattr(manifest, "_access_before", None)
@@ -89,7 +91,7 @@ def sync(manifest, before=None):
     values = state(manifest)
     wanted = {(row.kind, row.ref): row for row in desired_rows(manifest)}
     columns = ("pk", "kind", "ref", "site_id", "other_site_id", "transports", *values)
-    existing = {(row["kind"], row["ref"]): row for row in ManifestAccess.objects.filter(manifest=manifest).values(*columns)}
+    existing = {} if created else {(row["kind"], row["ref"]): row for row in ManifestAccess.objects.filter(manifest=manifest).values(*columns)}
     delta = Counter()
     new_keys = _keys(values)
     kept, reshaped = [], []
@@ -109,9 +111,9 @@ def sync(manifest, before=None):
                 delta[(scope, key)] -= 1
             for key in new_keys:
                 delta[(scope, key)] += 1
-    # The values are the manifest's, the same on each of its rows: one UPDATE for all of them.
-    if kept:
-        ManifestAccess.objects.filter(pk__in=kept).update(**values)
+    # The values are the manifest's, the same on each of its rows: one UPDATE for all of them, sent with the
+    # counters' changes.
+    statements = [sql.update_queryset_statement(ManifestAccess.objects.filter(pk__in=kept), values)] if kept else []
     for pk, shape in reshaped:  # only when the parties of a draft change
         ManifestAccess.objects.filter(pk=pk).update(**shape)
     gone = [row["pk"] for scope, row in existing.items() if scope not in wanted]
@@ -126,51 +128,60 @@ def sync(manifest, before=None):
         if scope not in existing
     ]
     if added:
-        ManifestAccess.objects.bulk_create(added)
+        statements.insert(0, sql.insert_statement(ManifestAccess, added))
         for row in added:
             for key in new_keys:
                 delta[((row.kind, row.ref), key)] += 1
-    _count(delta)
+    _count(delta, statements)
 
 
 def _move(manifest, before):
     values = state(manifest)
     if values == before:
         return
-    ManifestAccess.objects.filter(manifest=manifest).update(**values)
     delta = Counter()
     for row in desired_rows(manifest):
         for key in _keys(before):
             delta[((row.kind, row.ref), key)] -= 1
         for key in _keys(values):
             delta[((row.kind, row.ref), key)] += 1
-    _count(delta)
+    # The values are the manifest's, the same on each of its rows: one UPDATE, sent with the counters'.
+    _count(delta, [sql.update_queryset_statement(ManifestAccess.objects.filter(manifest=manifest), values)])
 
 
-def _count(delta):
-    """Apply counter differences in at most two statements: an upsert adds the positive steps (a counter is
-    created at its first use), an UPDATE FROM a list of rows subtracts the others (their counters exist: the
-    row being left was counted). Rows come in a fixed order, so two transactions moving the same counters
-    cannot deadlock."""
+def _count(delta, statements=()):
+    """Apply counter differences: an upsert adds the positive steps (a counter is created at its first use), an
+    UPDATE FROM a list of rows subtracts the others (their counters exist: the row being left was counted; an
+    upsert cannot carry them, the proposed row would break the count >= 0 check). Rows come in a fixed order, so
+    two transactions moving the same counters cannot deadlock.
+
+    `statements`: (sql, params) of other writes to send with them; on PostgreSQL all go in one statement, the
+    first ones as data-modifying WITH queries (they see the same snapshot: none of them may read what another
+    writes)."""
+    statements = list(statements)
     steps = [(kind, ref, key, step) for ((kind, ref), key), step in sorted(delta.items()) if step]
     table = AccessCount._meta.db_table
-    with connection.cursor() as cursor:
-        down = [step for step in steps if step[3] < 0]
-        if down:
-            rows = " UNION ALL ".join(["SELECT %s AS kind, %s AS ref, %s AS key, %s AS step"] * len(down))
-            cursor.execute(
+    down = [value for step in steps if step[3] < 0 for value in step]
+    if down:
+        rows = " UNION ALL ".join(["SELECT %s AS kind, %s AS ref, %s AS key, %s AS step"] * (len(down) // 4))
+        statements.append(
+            (
                 f"UPDATE {table} SET count = {table}.count + d.step FROM ({rows}) AS d "
                 f"WHERE {table}.kind = d.kind AND {table}.ref = d.ref AND {table}.key = d.key",
-                [value for step in down for value in step],
+                down,
             )
-        up = [step for step in steps if step[3] > 0]
-        if up:
-            values = ", ".join(["(%s, %s, %s, %s)"] * len(up))
-            cursor.execute(
+        )
+    up = [value for step in steps if step[3] > 0 for value in step]
+    if up:
+        values = ", ".join(["(%s, %s, %s, %s)"] * (len(up) // 4))
+        statements.append(
+            (
                 f"INSERT INTO {table} (kind, ref, key, count) VALUES {values} "
                 f"ON CONFLICT (kind, ref, key) DO UPDATE SET count = {table}.count + excluded.count",
-                [value for step in up for value in step],
+                up,
             )
+        )
+    sql.execute_together(statements)
 
 
 # Past the draft (policy.PRIVATE in SQL): not a draft, nor a draft cancelled before it was ever sent.

@@ -8,33 +8,21 @@ manifest is sealed or signed, in that transaction: a refused or abandoned draft 
 import secrets
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
 from django.utils import timezone
+
+from common import sql
 
 from .models import DRAFT_REFERENCE_PREFIX, ManifestCounter
 
 
-def _counter(province_id, year):
-    try:
-        with transaction.atomic():
-            return ManifestCounter.objects.select_for_update().get(province_id=province_id, year=year)
-    except ManifestCounter.DoesNotExist:
-        pass
-    try:
-        with transaction.atomic():
-            ManifestCounter.objects.create(province_id=province_id, year=year, last=0)
-    except IntegrityError:
-        pass  # another request created it first; lock theirs
-    return ManifestCounter.objects.select_for_update().get(province_id=province_id, year=year)
-
-
 def next_number(province_id, when=None):
-    """Take the next number for the province; call inside the transaction that seals or signs the manifest."""
+    """Take the next number for the province; call inside the transaction that seals or signs the manifest.
+
+    One statement creates the year's counter or moves it on, and keeps its row locked until the commit: call it
+    late in the transaction, so that other manifests of the province wait for as short a time as possible."""
     when = when or timezone.localtime()
-    counter = _counter(province_id, when.year)
-    counter.last += 1
-    counter.save(update_fields=["last"])
-    return settings.HWMS_MANIFEST_NUMBER_PATTERN.format(province=province_id, year=when.year, seq=counter.last)
+    last = sql.increment(ManifestCounter, {"province_id": province_id, "year": when.year}, "last", 1)
+    return settings.HWMS_MANIFEST_NUMBER_PATTERN.format(province=province_id, year=when.year, seq=last)
 
 
 def draft_reference():

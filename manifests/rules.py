@@ -24,14 +24,22 @@ REVISABLE_FIELDS = ("received_quantity_kg", "treatment_method", "treated_on", "d
 READER = 0
 
 
-def acts_for(user, org_id, site_id=None, roles=ACT_ROLES):
-    """The user's role in the organisation allows the action, and a site-limited membership covers the site."""
-    return policy.role_in(user, org_id) in roles and (site_id is None or policy.acts_at(user, site_id))
+def acts_for(user, org_id, site_id=None, roles=ACT_ROLES, manifest=None):
+    """The user's role in the organisation allows the action, and a site-limited membership covers the site.
+
+    `manifest`: the manifest the pair comes from; the locked one knows which of its party sites are active and
+    their party's own (services._lock reads it with the row), and the scope answers for those without a query."""
+    if policy.role_in(user, org_id) not in roles:
+        return False
+    if site_id is None:
+        return True
+    checked = (org_id, site_id) in getattr(manifest, "active_party_sites", ())
+    return policy.acts_at(user, site_id, organisation_id=org_id if checked else None)
 
 
-def _first_acting(user, candidates, roles=ACT_ROLES):
+def _first_acting(user, candidates, roles=ACT_ROLES, manifest=None):
     """The first organisation of (organisation id, site id or None) pairs for which the user acts."""
-    return next((org_id for org_id, site_id in candidates if acts_for(user, org_id, site_id, roles)), None)
+    return next((org_id for org_id, site_id in candidates if acts_for(user, org_id, site_id, roles, manifest)), None)
 
 
 def _as_generator(manifest):
@@ -64,44 +72,44 @@ def parties(manifest):
 
 
 def _preparer(user, manifest):
-    return _first_acting(user, [_as_preparer(manifest)])
+    return _first_acting(user, [_as_preparer(manifest)], manifest=manifest)
 
 
 def _generator(user, manifest):
-    return _first_acting(user, [_as_generator(manifest)])
+    return _first_acting(user, [_as_generator(manifest)], manifest=manifest)
 
 
 def _canceller(user, manifest):
     # Once signed, only the generator may withdraw it; before that, also the facility that prepared it.
     if manifest.status == Status.READY:
-        return _first_acting(user, [_as_generator(manifest)])
-    return _first_acting(user, [_as_generator(manifest), _as_preparer(manifest)])
+        return _first_acting(user, [_as_generator(manifest)], manifest=manifest)
+    return _first_acting(user, [_as_generator(manifest), _as_preparer(manifest)], manifest=manifest)
 
 
 def _refuser(user, manifest):
     # Only a manifest that another organisation prepared in the generator's name, by the generator's staff.
     if manifest.prepared_by_id == manifest.generator_id:
         return None
-    return _first_acting(user, [_as_generator(manifest)])
+    return _first_acting(user, [_as_generator(manifest)], manifest=manifest)
 
 
 def _transporter(user, manifest):
-    return _first_acting(user, [_as_transporter(manifest)], policy.TRANSPORT_ROLES)
+    return _first_acting(user, [_as_transporter(manifest)], policy.TRANSPORT_ROLES, manifest=manifest)
 
 
 def _facility(user, manifest):
-    return _first_acting(user, [_as_facility(manifest)])
+    return _first_acting(user, [_as_facility(manifest)], manifest=manifest)
 
 
 def _party(user, manifest):
-    return _first_acting(user, party_candidates(manifest))
+    return _first_acting(user, party_candidates(manifest), manifest=manifest)
 
 
 def _certificate_reader(user, manifest):
     """The generator and the facility (viewers included), officials and administrators."""
     if policy.is_official(user) or policy.scope_for(user).is_admin:
         return READER
-    return _first_acting(user, [(manifest.generator_id, None), (manifest.facility_id, None)], policy.FOLLOW_ROLES)
+    return _first_acting(user, [(manifest.generator_id, None), (manifest.facility_id, None)], policy.FOLLOW_ROLES, manifest=manifest)
 
 
 def _reader(user, manifest):
@@ -181,4 +189,4 @@ def deciding_party(user, manifest, revision, decided=None):
         return None
     if decided is None:
         decided = {decision.organisation_id for decision in revision.decisions.all()}
-    return _first_acting(user, [(org_id, site) for org_id, site in party_candidates(manifest) if org_id not in decided])
+    return _first_acting(user, [(org_id, site) for org_id, site in party_candidates(manifest) if org_id not in decided], manifest=manifest)

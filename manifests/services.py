@@ -15,14 +15,15 @@ from decimal import Decimal
 from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
 from django.core.exceptions import PermissionDenied
-from django.db import IntegrityError, OperationalError, transaction
-from django.db.models import Prefetch, prefetch_related_objects
+from django.db import OperationalError, transaction
+from django.db.models import Exists, OuterRef, Prefetch, prefetch_related_objects
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts import audit, policy
-from accounts.models import Membership, Organisation, Permit
+from accounts.models import Membership, Permit, Site
 from catalog.models import TreatmentMethod, WasteCode
+from common import sql
 
 from . import access, notifications, numbering, rules
 from .content import content_hash, manifest_content
@@ -72,11 +73,9 @@ def _claim_idempotency(actor, key, action, manifest_id):
     """Insert the key first: a concurrent duplicate blocks on the unique index, then finds the record."""
     if not key:
         return
-    try:
-        with transaction.atomic():
-            IdempotencyRecord.objects.create(user=actor, key=key[:64], action=action, manifest_id=manifest_id)
-    except IntegrityError:
-        raise AlreadyDone(IdempotencyRecord.objects.get(user=actor, key=key[:64])) from None
+    values = {"user_id": actor.pk, "key": key[:64], "action": action, "manifest_id": manifest_id, "created_at": timezone.now()}
+    if sql.insert_unless_exists(IdempotencyRecord, values, ["user", "key"]) is None:
+        raise AlreadyDone(IdempotencyRecord.objects.get(user=actor, key=key[:64]))
 
 
 def _lock(manifest):
@@ -84,15 +83,30 @@ def _lock(manifest):
     # The wait is bounded by the connection's lock_timeout (settings: HWMS_LOCK_TIMEOUT_SECONDS).
     try:
         # FOR NO KEY UPDATE: transitions serialise on it, while rows that merely reference the manifest (lines,
-        # notifications, idempotency keys) are still checked at commit without waiting. The row alone: a join of
-        # eight tables costs more to plan than to run; the parties come in one more query, the permit and the
-        # vehicle (checked and hashed by most transitions) with the row.
-        locked = Manifest.objects.select_for_update(of=("self",), no_key=True).select_related("permit", "vehicle").get(pk=manifest.pk)
+        # notifications, idempotency keys) are still checked at commit without waiting. Six tables, each by its
+        # primary key: the parties, the permit and the vehicle (checked and hashed by most transitions) come with
+        # the row, which alone is locked. Not the sites nor the provinces: with eight tables and more the join
+        # costs more to plan than to run.
+        locked = (
+            Manifest.objects.select_for_update(of=("self",), no_key=True)
+            .select_related("permit", "vehicle", "generator", "facility", "transporter")
+            .annotate(
+                generator_site_ok=Exists(Site.objects.filter(pk=OuterRef("generator_site_id"), organisation=OuterRef("generator_id"), active=True)),
+                facility_site_ok=Exists(Site.objects.filter(pk=OuterRef("facility_site_id"), organisation=OuterRef("facility_id"), active=True)),
+            )
+            .get(pk=manifest.pk)
+        )
     except OperationalError as exc:
         raise TransitionError(_("Someone else is updating this manifest right now. Please try again in a moment.")) from exc
-    parties = Organisation.objects.in_bulk({locked.generator_id, locked.facility_id, locked.transporter_id})
-    locked.generator, locked.facility = parties[locked.generator_id], parties[locked.facility_id]
-    locked.transporter = parties[locked.transporter_id]
+    # Which party sites are active and their party's own: rules.check answers for them from the actor's scope.
+    locked.active_party_sites = {
+        pair
+        for pair, ok in (
+            ((locked.generator_id, locked.generator_site_id), locked.generator_site_ok),
+            ((locked.facility_id, locked.facility_site_id), locked.facility_site_ok),
+        )
+        if ok
+    }
     locked._access_before = access.state(locked)  # lets access.sync move the rows without reading them
     return locked
 
@@ -107,16 +121,22 @@ def _lines(manifest):
     return list(manifest.lines.all())
 
 
-def _record(manifest, action, actor, organisation, role, data=None, context=audit.NO_CONTEXT):
+def _record(manifest, action, actor, organisation, role, data=None, context=audit.NO_CONTEXT, new=False, also=(), after=None):
+    """`new`: the manifest was created in this transaction, so is its chain. `also`: the transition's writes sent
+    with the event in one round trip (the manifest's save_statement(), a snapshot). `after`: the event the
+    transition recorded before on the manifest (audit.record)."""
     return audit.record(
-        manifest.chain, action, actor=actor, organisation=organisation, role=role, data=data or {}, context=context
+        manifest.chain, action, actor=actor, organisation=organisation, role=role, data=data or {}, context=context, new_chain=new, also=also,
+        after=after,
     )
 
 
 def _signature(signer, organisation, method, digest):
     """What an event records of a signature: the person's position in the organisation at that moment, how they
     authenticated, and the hash of the content they signed (printed in the copy's signature blocks)."""
-    position = Membership.objects.filter(user=signer, organisation=organisation).values_list("position", flat=True).first()
+    position = policy.scope_for(signer).positions.get(organisation.pk)  # the signer's scope is read already
+    if position is None:  # not a member of an active organisation: as it is recorded
+        position = Membership.objects.filter(user=signer, organisation=organisation).values_list("position", flat=True).first()
     return {"method": method, "position": position or "", "content_hash": digest}
 
 
@@ -127,10 +147,12 @@ def _reauthenticate(actor, password):
 
 
 def _snapshot(manifest, step):
+    """The hash of the manifest's content now, and the (sql, params) writing its snapshot: give them to the step's
+    audit event (_record(also=…)), which writes them in the same round trip."""
     content = manifest_content(manifest)
     digest = content_hash(content)
-    ManifestSnapshot.objects.create(manifest=manifest, version=manifest.version, step=step, content=content, content_hash=digest)
-    return digest
+    snapshot = ManifestSnapshot(manifest=manifest, version=manifest.version, step=step, content=content, content_hash=digest)
+    return digest, sql.insert_statement(ManifestSnapshot, [snapshot])
 
 
 def _check_permit(manifest, on_date, codes=None):
@@ -260,11 +282,23 @@ def _check_lines(lines):
             raise TransitionError(_("Line %(number)s: give at least one package.") % {"number": number})
 
 
+def _declared_kg(lines):
+    return sum((line.quantity_kg for line in lines), Decimal(0))
+
+
+def _new_lines(manifest, lines):
+    return [line.as_line(manifest, position) for position, line in enumerate(lines, start=1)]
+
+
+def _add_lines(manifest, lines):
+    ManifestLine.objects.bulk_create(_new_lines(manifest, lines))
+
+
 def _write_lines(manifest, lines):
     """Replace the draft's lines and store their declared total on the manifest (lists show it)."""
     manifest.lines.all().delete()
-    ManifestLine.objects.bulk_create([line.as_line(manifest, position) for position, line in enumerate(lines, start=1)])
-    manifest.declared_kg = sum((line.quantity_kg for line in lines), Decimal(0))
+    _add_lines(manifest, lines)
+    manifest.declared_kg = _declared_kg(lines)
     manifest.save(update_fields=["declared_kg", "updated_at"])
 
 
@@ -287,10 +321,11 @@ def create_draft(actor, *, generator_site, facility_site, permit, transporter, p
         planned_pickup_date=planned_pickup_date,
         note=note,
         created_by=actor,
+        declared_kg=_declared_kg(lines),  # lists show it
     )
-    _write_lines(manifest, lines)
-    _record(manifest, "created", actor, preparer, role, {"number": manifest.number, "lines": len(lines)}, context)
-    access.sync(manifest)  # last: the counters' row locks are held only until the commit
+    new_lines = sql.insert_statement(ManifestLine, _new_lines(manifest, lines))  # sent with the event
+    _record(manifest, "created", actor, preparer, role, {"number": manifest.number, "lines": len(lines)}, context, new=True, also=[new_lines])
+    access.sync(manifest, created=True)  # last: the counters' row locks are held only until the commit
     return manifest
 
 
@@ -369,7 +404,8 @@ def _sign_as_generator(manifest, signer, method, when):
     manifest.generator_signed_by = signer
     manifest.generator_signed_at = when
     manifest.generator_signature_method = method
-    manifest.content_hash = _snapshot(manifest, "generator_signed")
+    manifest.content_hash, snapshot = _snapshot(manifest, "generator_signed")
+    return snapshot
 
 
 @transaction.atomic
@@ -379,10 +415,10 @@ def sign(actor, manifest, password, context=audit.NO_CONTEXT):
     generator = rules.check(actor, manifest, "sign")
     if not actor.check_password(password or ""):
         raise TransitionError(_("The password is not correct."), field="password")
-    _sign_as_generator(manifest, actor, "password", timezone.now())
+    snapshot = _sign_as_generator(manifest, actor, "password", timezone.now())
     manifest.status = Status.READY
-    manifest.save()
-    _record(manifest, "signed", actor, generator, policy.role_in(actor, generator), _signature(actor, generator, "password", manifest.content_hash), context)
+    signature = _signature(actor, generator, "password", manifest.content_hash)
+    _record(manifest, "signed", actor, generator, policy.role_in(actor, generator), signature, context, also=[manifest.save_statement(), snapshot])
     notifications.notify(manifest, notifications.Kind.READY, [manifest.transporter_id, manifest.facility_id])
     access.sync(manifest)  # last: the counters' row locks are held only until the commit
     return manifest
@@ -565,7 +601,7 @@ def _pickup(actor, manifest, vehicle, quantities, latitude, longitude, accuracy_
     role = policy.role_in(actor, transporter)
     _check_vehicle(manifest, vehicle)
     # Decided on the locked row: a manifest sealed after the page was read still needs the handover code.
-    signer = None
+    signer = signed = None
     if manifest.generator_signed_at is None:
         _check_entry_lock(actor)
         signer = _check_handover_code(manifest, handover_by, handover_code)
@@ -582,19 +618,18 @@ def _pickup(actor, manifest, vehicle, quantities, latitude, longitude, accuracy_
     for line in lines:
         line.pickup_quantity_kg = quantities[line.pk]
         line.pickup_discrepancy = is_pickup_discrepancy(line, line.pickup_quantity_kg)
-    ManifestLine.objects.bulk_update(lines, ["pickup_quantity_kg", "pickup_discrepancy"])
+    lines_update = sql.bulk_update_statement(lines, ["pickup_quantity_kg", "pickup_discrepancy"])  # sent with the event
     if signer is not None:
-        _sign_as_generator(manifest, signer.user, "handover_code", now)
+        snapshot = _sign_as_generator(manifest, signer.user, "handover_code", now)
         signature = _signature(signer.user, manifest.generator, "handover_code", manifest.content_hash)
         # The person who handed over signed with their own code, typed on the driver's phone.
-        _record(manifest, "signed", signer.user, manifest.generator, signer.role, {**signature, "device_of": actor.pk}, context)
+        signed = _record(manifest, "signed", signer.user, manifest.generator, signer.role, {**signature, "device_of": actor.pk}, context, also=[snapshot])
     pickup_discrepancy = any(line.pickup_discrepancy for line in lines)
     manifest.has_discrepancy = manifest.has_discrepancy or pickup_discrepancy
     manifest.status = Status.IN_TRANSIT
     manifest.vehicle, manifest.driver, manifest.picked_up_at = vehicle, actor, now
     manifest.pickup_latitude, manifest.pickup_longitude, manifest.pickup_accuracy_m = latitude, longitude, accuracy_m
-    manifest.save()
-    digest = _snapshot(manifest, "picked_up")
+    digest, snapshot = _snapshot(manifest, "picked_up")
     _record(
         manifest,
         "picked_up",
@@ -608,6 +643,8 @@ def _pickup(actor, manifest, vehicle, quantities, latitude, longitude, accuracy_
             **_signature(actor, transporter, "session", digest),
         },
         audit.RequestContext(context.ip, context.user_agent, latitude, longitude, accuracy_m),
+        also=[lines_update, manifest.save_statement(), snapshot],
+        after=signed,
     )
     notifications.notify(manifest, notifications.Kind.PICKED_UP, [manifest.generator_id, manifest.facility_id])
     if pickup_discrepancy:
@@ -625,7 +662,6 @@ def deliver(actor, manifest, *, latitude=None, longitude=None, accuracy_m=None, 
     manifest.status = Status.DELIVERED
     manifest.delivered_at = timezone.now()
     manifest.delivery_latitude, manifest.delivery_longitude, manifest.delivery_accuracy_m = latitude, longitude, accuracy_m
-    manifest.save(update_fields=["status", "delivered_at", "delivery_latitude", "delivery_longitude", "delivery_accuracy_m", "updated_at"])
     _record(
         manifest,
         "delivered",
@@ -634,6 +670,7 @@ def deliver(actor, manifest, *, latitude=None, longitude=None, accuracy_m=None, 
         role,
         _signature(actor, transporter, "session", ""),
         audit.RequestContext(context.ip, context.user_agent, latitude, longitude, accuracy_m),
+        also=[manifest.save_statement(["status", "delivered_at", "delivery_latitude", "delivery_longitude", "delivery_accuracy_m", "updated_at"])],
     )
     access.sync(manifest)  # last: the counters' row locks are held only until the commit
     return manifest
@@ -657,11 +694,9 @@ def _count_capacity(manifest, lines, when):
         return False
     kg = sum((line.received_quantity_kg or 0 for line in lines if not line.rejected), Decimal(0))
     year = timezone.localtime(when).year
-    CapacityUsage.objects.get_or_create(permit_id=manifest.permit_id, year=year)
-    usage = CapacityUsage.objects.select_for_update().get(permit_id=manifest.permit_id, year=year)
-    usage.received_kg += kg
-    usage.save(update_fields=["received_kg"])
-    return usage.received_kg > manifest.permit.yearly_capacity_kg
+    # One statement, the row locked until the commit: the reception calls it last.
+    received_kg = sql.increment(CapacityUsage, {"permit_id": manifest.permit_id, "year": year}, "received_kg", kg)
+    return received_kg > manifest.permit.yearly_capacity_kg
 
 
 def capacity_left(permit, year=None):
@@ -685,13 +720,13 @@ def receive(actor, manifest, *, lines, password, refuse_reason="", context=audit
     if refuse_reason.strip():
         for line in manifest_lines:
             line.rejected, line.rejection_reason = True, refuse_reason.strip()
-        ManifestLine.objects.bulk_update(manifest_lines, ["rejected", "rejection_reason"])
+        lines_update = sql.bulk_update_statement(manifest_lines, ["rejected", "rejection_reason"])
         manifest.status, manifest.rejection_reason = Status.REJECTED, refuse_reason.strip()
         manifest.received_by, manifest.received_at = actor, now
         manifest.has_rejection = True
-        manifest.save()
-        digest = _snapshot(manifest, "rejected")
-        _record(manifest, "rejected", actor, facility, role, {"reason": manifest.rejection_reason, **_signature(actor, facility, "password", digest)}, context)
+        digest, snapshot = _snapshot(manifest, "rejected")
+        data = {"reason": manifest.rejection_reason, **_signature(actor, facility, "password", digest)}
+        _record(manifest, "rejected", actor, facility, role, data, context, also=[lines_update, manifest.save_statement(), snapshot])
         notifications.notify(manifest, notifications.Kind.REJECTED, [manifest.generator_id, manifest.transporter_id], officials=True)
         access.sync(manifest)  # last: the counters' row locks are held only until the commit
         return manifest
@@ -725,15 +760,13 @@ def receive(actor, manifest, *, lines, password, refuse_reason="", context=audit
                 errors[f"line_{line.pk}"] = exc.message
     if errors:
         raise TransitionError(_("Please correct the errors below."), errors=errors)
-    ManifestLine.objects.bulk_update(
+    lines_update = sql.bulk_update_statement(
         manifest_lines,
         ["received_quantity_kg", "received_waste_code", "discrepancy", "discrepancy_comment", "rejected", "rejection_reason"],
     )
     all_rejected = all(line.rejected for line in manifest_lines)
     manifest.has_discrepancy = any(line.discrepancy or line.pickup_discrepancy for line in manifest_lines)
     manifest.received_by, manifest.received_at = actor, now
-    over_capacity = _count_capacity(manifest, manifest_lines, now)
-    manifest.over_capacity = manifest.over_capacity or over_capacity
     if all_rejected:
         manifest.status = Status.REJECTED
         manifest.rejection_reason = "; ".join(line.rejection_reason for line in manifest_lines)
@@ -742,8 +775,7 @@ def receive(actor, manifest, *, lines, password, refuse_reason="", context=audit
     else:
         manifest.status = Status.RECEIVED
     manifest.has_rejection = any(line.rejected for line in manifest_lines)
-    manifest.save()
-    digest = _snapshot(manifest, "received")
+    digest, snapshot = _snapshot(manifest, "received")
     summary = {
         str(line.position): {
             "received_kg": None if line.received_quantity_kg is None else str(line.received_quantity_kg),
@@ -753,14 +785,21 @@ def receive(actor, manifest, *, lines, password, refuse_reason="", context=audit
         }
         for line in manifest_lines
     }
-    _record(manifest, "rejected" if all_rejected else "received", actor, facility, role, {"lines": summary, **_signature(actor, facility, "password", digest)}, context)
+    data = {"lines": summary, **_signature(actor, facility, "password", digest)}
+    action = "rejected" if all_rejected else "received"
+    _record(manifest, action, actor, facility, role, data, context, also=[lines_update, manifest.save_statement(), snapshot])
     recipients = [manifest.generator_id, manifest.transporter_id]
-    if over_capacity:
-        notifications.notify(manifest, notifications.Kind.OVER_CAPACITY, [manifest.facility_id], officials=True)
     if all_rejected or any(line.rejected for line in manifest_lines):
         notifications.notify(manifest, notifications.Kind.REJECTED, recipients, officials=True)
     if manifest.has_discrepancy:
         notifications.notify(manifest, notifications.Kind.DISCREPANCY, recipients, officials=True)
+    # Late: every reception at the facility moves the permit's year row, locked until the commit. The flag is not
+    # part of the signed content; it is written again only in the rare reception that passes the capacity.
+    if _count_capacity(manifest, manifest_lines, now):
+        if not manifest.over_capacity:
+            manifest.over_capacity = True
+            manifest.save(update_fields=["over_capacity", "updated_at"])
+        notifications.notify(manifest, notifications.Kind.OVER_CAPACITY, [manifest.facility_id], officials=True)
     access.sync(manifest)  # last: the counters' row locks are held only until the commit
     return manifest
 
@@ -806,8 +845,7 @@ def treat(actor, manifest, *, lines, password, context=audit.NO_CONTEXT):
         raise TransitionError(_("Please correct the errors below."), errors=errors)
     if not changed:
         raise TransitionError(_("Record the treatment of at least one line."))
-    ManifestLine.objects.bulk_update(changed, ["treatment_method", "treatment_note", "treated_on"])
-    _record(
+    treated = _record(
         manifest,
         "treated",
         actor,
@@ -815,13 +853,14 @@ def treat(actor, manifest, *, lines, password, context=audit.NO_CONTEXT):
         role,
         {str(line.position): {"method": line.treatment_method.code, "note": line.treatment_note, "date": str(line.treated_on)} for line in changed},
         context,
+        also=[sql.bulk_update_statement(changed, ["treatment_method", "treatment_note", "treated_on"])],
     )
     if all(line.rejected or line.is_treated for line in manifest_lines):
         manifest.status = Status.COMPLETED
         manifest.completed_at, manifest.completed_by = timezone.now(), actor
-        manifest.save()
-        digest = _snapshot(manifest, "completed")
-        _record(manifest, "completed", actor, facility, role, _signature(actor, facility, "password", digest), context)
+        digest, snapshot = _snapshot(manifest, "completed")
+        signature = _signature(actor, facility, "password", digest)
+        _record(manifest, "completed", actor, facility, role, signature, context, also=[manifest.save_statement(), snapshot], after=treated)
         notifications.notify(manifest, notifications.Kind.COMPLETED, [manifest.generator_id, manifest.transporter_id])
     access.sync(manifest)  # last: the counters' row locks are held only until the commit
     return manifest
@@ -888,17 +927,20 @@ def create_follow_up(actor, original, *, kind, password, facility_site=None, per
         )
         for line in rejected
     ]
-    _write_lines(manifest, lines)
+    _add_lines(manifest, lines)
+    manifest.declared_kg = _declared_kg(lines)  # saved with the signature below
     manifest.generator, manifest.facility, manifest.transporter = original.generator, facility_site.organisation, original.transporter
-    _record(manifest, "created", actor, generator, policy.role_in(actor, generator), {"origin": original.number, "kind": kind, "lines": len(lines)}, context)
-    _sign_as_generator(manifest, actor, "password", timezone.now())
+    created = _record(
+        manifest, "created", actor, generator, policy.role_in(actor, generator), {"origin": original.number, "kind": kind, "lines": len(lines)}, context, new=True
+    )
+    snapshot = _sign_as_generator(manifest, actor, "password", timezone.now())
     manifest.status = Status.READY
-    manifest.save()
-    _record(manifest, "signed", actor, generator, policy.role_in(actor, generator), _signature(actor, generator, "password", manifest.content_hash), context)
+    signature = _signature(actor, generator, "password", manifest.content_hash)
+    _record(manifest, "signed", actor, generator, policy.role_in(actor, generator), signature, context, also=[manifest.save_statement(), snapshot], after=created)
     _record(original, "follow_up.created", actor, generator, policy.role_in(actor, generator), {"follow_up": manifest.number, "kind": kind}, context)
     notifications.notify(manifest, notifications.Kind.READY, [manifest.transporter_id, manifest.facility_id])
     notifications.notify(original, notifications.Kind.FOLLOW_UP, [original.transporter_id, original.facility_id], officials=True)
-    access.sync(manifest)  # last: the counters' row locks are held only until the commit
+    access.sync(manifest, created=True)  # last: the counters' row locks are held only until the commit
     return manifest
 
 
@@ -999,10 +1041,11 @@ def _apply_revision(manifest, revision, actor, organisation, context):
     manifest.has_discrepancy = any(line.discrepancy for line in lines.values())
     manifest.save(update_fields=["version", "has_discrepancy", "updated_at"])
     access.sync(manifest)
-    _snapshot(manifest, "revision")
+    _digest, snapshot = _snapshot(manifest, "revision")
     revision.state, revision.decided_at = Revision.State.APPROVED, timezone.now()
     revision.save(update_fields=["state", "decided_at"])
-    _record(manifest, "revision.applied", actor, organisation, policy.role_in(actor, organisation) or "", {"revision": revision.pk, "version": manifest.version}, context)
+    data = {"revision": revision.pk, "version": manifest.version}
+    _record(manifest, "revision.applied", actor, organisation, policy.role_in(actor, organisation) or "", data, context, also=[snapshot])
     notifications.notify(manifest, notifications.Kind.REVISION_DECIDED, rules.parties(manifest))
     if manifest.has_discrepancy and not had_discrepancy:
         notifications.notify(manifest, notifications.Kind.DISCREPANCY, [manifest.generator_id, manifest.transporter_id], officials=True)

@@ -12,6 +12,7 @@ from django.utils.translation import pgettext_lazy
 
 from accounts import policy
 from catalog.models import PhysicalState, TreatmentMethod, WasteCode
+from common import sql
 
 
 class Status(models.TextChoices):
@@ -238,6 +239,12 @@ class Manifest(models.Model):
         if kwargs.get("update_fields") is not None:
             kwargs["update_fields"] = {*kwargs["update_fields"], "number_reversed"}
         super().save(*args, **kwargs)
+
+    def save_statement(self, update_fields=None):
+        """(sql, params) of save(update_fields=…), to send with other statements (the status machine sends it with
+        the transition's audit event: one round trip)."""
+        self.number_reversed = self.number[::-1]
+        return sql.update_statement(self, None if update_fields is None else {*update_fields, "number_reversed"})
 
     @property
     def chain(self):

@@ -117,6 +117,23 @@ class TestSiteRules:
 
 
 @pytest.mark.django_db
+def test_acts_at_answers_from_the_scope_as_actable_sites_does(world):
+    """The status machine tells acts_at a site's organisation when it has read that the site is active and that
+    organisation's own: the answer, read from the scope, is the one actable_sites gives, for every persona (bob is
+    limited to one site, vera a viewer, dan a driver) and every active site."""
+    factories.MembershipFactory(user=world.fred, organisation=world.zeta, role=Membership.Role.VIEWER)
+    Site.objects.filter(pk=world.zeta_site.pk).update(active=False)
+    users = User.objects.all()
+    compared = 0
+    for site in Site.objects.filter(active=True):
+        for user in users:
+            policy.forget_scope(user)
+            assert policy.acts_at(user, site.pk, organisation_id=site.organisation_id) == policy.acts_at(user, site.pk), (user, site)
+            compared += 1
+    assert compared >= 30
+
+
+@pytest.mark.django_db
 class TestScope:
     """scope_for: who has none, who is an administrator, and that it is read once per request."""
 

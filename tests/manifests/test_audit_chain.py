@@ -92,6 +92,39 @@ def test_the_chain_verifies_after_a_full_lifecycle(chain):
     assert verify("--chain", m.chain) == f"OK: {len(actions)} events in 1 chains verified"
 
 
+def test_transitions_that_append_two_events_and_send_their_writes_with_them_leave_chains_that_verify(chain):
+    """The handover-code pickup (signed, picked_up) and a follow-up (created, signed) append twice to one chain in
+    one transaction, the second time without reading the head again; their rows go in the events' statements."""
+    from manifests.models import FollowUp, ManifestSnapshot, Status
+    from tests.manifests.lifecycle import at_status, quantities, received_as_declared
+
+    w = chain
+    m = services.seal(w.alice, w.draft())
+    m = services.pickup(w.dan, m, vehicle=w.truck, quantities=quantities(m), handover_by=w.alice, handover_code=w.code)
+    m = services.deliver(w.dan, m)
+    lines = received_as_declared(m)
+    rejected = m.lines.order_by("position").last()
+    lines[rejected.pk] = {"rejected": True, "rejection_reason": "Bao bì rò rỉ"}
+    m = services.receive(w.fred, m, password=PASSWORD, lines=lines)
+    back = services.create_follow_up(w.alice, m, kind=FollowUp.RETURN, password=PASSWORD)
+    assert list(AuditEvent.objects.filter(chain=m.chain).values_list("action", flat=True)) == [
+        "created", "sealed", "signed", "picked_up", "delivered", "received", "follow_up.created",
+    ]  # fmt: skip
+    assert list(AuditEvent.objects.filter(chain=back.chain).values_list("action", flat=True)) == ["created", "signed"]
+    m.refresh_from_db()
+    assert m.status == Status.RECEIVED and m.driver == w.dan and m.generator_signed_by == w.alice
+    assert list(m.lines.order_by("position").values_list("rejected", flat=True)) == [False, True]
+    assert list(ManifestSnapshot.objects.filter(manifest=m).values_list("step", flat=True).order_by("pk")) == [
+        "generator_signed", "picked_up", "received",
+    ]  # fmt: skip
+    back.refresh_from_db()
+    assert back.status == Status.READY and back.lines.count() == 1 and back.declared_kg == rejected.quantity_kg
+    total = AuditEvent.objects.count()
+    assert verify() == f"OK: {total} events in {AuditEvent.objects.values('chain').distinct().count()} chains verified"
+    assert at_status(w, Status.COMPLETED).status == Status.COMPLETED  # treated, then completed: two events too
+    assert verify().startswith("OK:")
+
+
 def test_events_carry_signer_organisation_role_time_and_position(chain):
     w = chain
     m = full_lifecycle(w)
