@@ -74,8 +74,13 @@ class Manifest(models.Model):
     permit = models.ForeignKey(
         "accounts.Permit", on_delete=models.PROTECT, null=True, blank=True, related_name="manifests", verbose_name=_("facility permit")
     )
+    # No index of its own: (transporter, status) and (transporter, planned_pickup_date, number) lead with it.
     transporter = models.ForeignKey(
-        "accounts.Organisation", on_delete=models.PROTECT, related_name="transported_manifests", verbose_name=_("transporter")
+        "accounts.Organisation",
+        on_delete=models.PROTECT,
+        related_name="transported_manifests",
+        verbose_name=_("transporter"),
+        db_index=False,
     )
     prepared_by = models.ForeignKey(
         "accounts.Organisation",
@@ -148,8 +153,15 @@ class Manifest(models.Model):
     refused_by_generator = models.BooleanField(_("refused by the generator"), default=False)
     overdue_since = models.DateTimeField(_("flagged overdue at"), null=True, blank=True)
     # A return or redirect of a rejected load points at the manifest it continues.
+    # No index of its own: the unique constraint manifest_one_follow_up is one.
     origin = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="follow_ups", verbose_name=_("follows manifest")
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="follow_ups",
+        verbose_name=_("follows manifest"),
+        db_index=False,
     )
     origin_kind = models.CharField(_("follow-up of a rejected load"), max_length=10, choices=FollowUp.choices, blank=True)
 
@@ -191,7 +203,7 @@ class Manifest(models.Model):
         indexes = [
             # The number filter of the lists (manifests.filters): a prefix match, served by a pattern index on
             # PostgreSQL whatever the database's collation.
-            models.Index(fields=["number"], name="manifest_number_prefix", opclasses=["varchar_pattern_ops"]),
+            # The number's prefix: PostgreSQL's own varchar_pattern_ops index of the unique number (Django's "_like").
             models.Index(fields=["number_reversed"], name="manifest_number_suffix", opclasses=["varchar_pattern_ops"]),
             # Lists and counts read the access index (ManifestAccess); the driver's page (manifests.views.driver)
             # and the facility's incoming page (manifests.views.facility) read the manifests' own columns, through
