@@ -14,7 +14,9 @@ manifests per second and per-transition p50 / p95 / max in milliseconds, then ve
 Each transition recomputes the actor's access scope, as a new request would. Notification e-mails are queued
 in Celery's in-memory broker and not sent (a worker's job, not the request's): the notifications rows and the
 on-commit enqueue are measured, the SMTP round trip is not. Query logging is off even with DEBUG=1.
-With --threads T, T threads each run N/T lifecycles on their own connection (T concurrent requests).
+With --threads T, T threads each run N/T lifecycles on their own connection (T concurrent requests); with
+--processes P, P forked processes do (as P gunicorn workers would: threads of one interpreter run Python one at a
+time, so two threads measure one core's worth of Python).
 Not a test: figures depend on the machine.
 """
 
@@ -223,6 +225,25 @@ def lifecycle(ref, index, line_count, timings, queries):
     assert m.status == "completed", m.status
 
 
+# What the forked workers read (set before the fork: the children inherit it).
+FORKED = {}
+
+
+def forked_worker(start, step):
+    """One worker process's share of the lifecycles: its timings and queries, and the error that stopped it."""
+    from django.db import connections
+
+    local, local_queries = defaultdict(list), defaultdict(list)
+    try:
+        for index in range(start, FORKED["manifests"], step):
+            lifecycle(FORKED["ref"], index, FORKED["lines"], local, local_queries)
+    except Exception as exc:  # noqa: BLE001 - reported by the parent
+        return dict(local), dict(local_queries), repr(exc)
+    finally:
+        connections.close_all()
+    return dict(local), dict(local_queries), None
+
+
 def percentile(values, p):
     """Nearest-rank percentile."""
     ordered = sorted(values)
@@ -234,6 +255,9 @@ def main():
     parser.add_argument("--manifests", type=int, default=200, help="number of full lifecycles (default 200)")
     parser.add_argument("--lines", type=int, default=2, help="waste lines per manifest (default 2)")
     parser.add_argument("--threads", type=int, default=1, help="concurrent workers, one connection each (default 1)")
+    parser.add_argument(
+        "--processes", type=int, default=1, help="concurrent worker processes, one connection each, as gunicorn's workers (default 1)"
+    )
     parser.add_argument("--warmup", type=int, default=5, help="lifecycles run first and not counted (default 5)")
     parser.add_argument("--force", action="store_true", help="allow a database whose name does not contain 'bench'")
     parser.add_argument("--drop", action="store_true", help="drop the (PostgreSQL) database at the end")
@@ -285,8 +309,25 @@ def main():
             if step > 1:
                 connection.close()
 
+    if args.processes > 1 and args.threads > 1:
+        parser.error("--processes or --threads, not both")
     started = time.perf_counter()
-    if args.threads == 1:
+    if args.processes > 1:
+        # Threads of one interpreter share its lock: two of them run Python one at a time, where two gunicorn
+        # workers each have a core. Forked after closing the connections: each child opens its own.
+        import multiprocessing
+
+        connections.close_all()
+        FORKED.update(ref=ref, manifests=args.manifests, lines=args.lines)
+        with multiprocessing.get_context("fork").Pool(args.processes) as pool:
+            results = pool.starmap(forked_worker, [(p, args.processes) for p in range(args.processes)])
+        for local, local_queries, error in results:
+            if error:
+                errors.append(error)
+            for name, values in local.items():
+                timings[name].extend(values)
+                queries[name].extend(local_queries[name])
+    elif args.threads == 1:
         worker(0, 1)
     else:
         threads = [threading.Thread(target=worker, args=(t, args.threads)) for t in range(args.threads)]
@@ -310,7 +351,8 @@ def main():
         f"HWMS lifecycle benchmark: {vendor}{version}, database {db['NAME']}, Python {platform.python_version()}, "
         f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs"
     )
-    print(f"{args.manifests} manifests x {args.lines} lines, {args.threads} thread(s), {args.warmup} warm-up lifecycles not counted")
+    workers = f"{args.processes} process(es)" if args.processes > 1 else f"{args.threads} thread(s)"
+    print(f"{args.manifests} manifests x {args.lines} lines, {workers}, {args.warmup} warm-up lifecycles not counted")
     print(f"completed {completed} lifecycles in {elapsed:.2f} s: {completed / elapsed:.1f} manifests/s ({calls / elapsed:.0f} transitions/s)")
     print(f"{'transition':<14}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}{'queries':>9}")
     for name in TRANSITIONS:
