@@ -9,7 +9,7 @@ request: middleware, session, queries, template), with DEBUG off, one at a time,
 the Python CPU time (time.process_time), the CPU time of the PostgreSQL backend serving the connection (read
 from /proc, PostgreSQL runs on this machine), their sum, the wall time and the number of queries. The sum is
 what bounds throughput on a machine whose cores are saturated: requests/s ≈ cores × 1000 / (app + db ms).
-`--profile KIND` prints the cProfile of that page type (e.g. "list", "detail", "home", "pdf").
+`--profile KIND` prints the cProfile of that page type (e.g. "list", "detail", "home", "pdf"; "all": the whole mix).
 """
 
 import argparse
@@ -106,7 +106,7 @@ def main():
         for path, cookie in mix:
             kind = kind_of(path)
             db_before, cpu_before, wall_before = backend_cpu_ms(pid), time.process_time(), time.perf_counter()
-            if profiler and kind == args.profile:
+            if profiler and args.profile in (kind, "all"):
                 profiler.enable()
                 get(path, cookie)
                 profiler.disable()
