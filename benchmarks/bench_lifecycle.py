@@ -225,18 +225,19 @@ def lifecycle(ref, index, line_count, timings, queries):
     assert m.status == "completed", m.status
 
 
-# What the forked workers read (set before the fork: the children inherit it).
-FORKED = {}
+# What the workers read: set before they start (forked processes inherit it).
+SHARED = {}
 
 
-def forked_worker(start, step):
-    """One worker process's share of the lifecycles: its timings and queries, and the error that stopped it."""
+def run_share(start, step):
+    """One worker's share of the lifecycles (every step-th from start), on its own connection: its timings and
+    queries, and the error that stopped it."""
     from django.db import connections
 
     local, local_queries = defaultdict(list), defaultdict(list)
     try:
-        for index in range(start, FORKED["manifests"], step):
-            lifecycle(FORKED["ref"], index, FORKED["lines"], local, local_queries)
+        for index in range(start, SHARED["manifests"], step):
+            lifecycle(SHARED["ref"], index, SHARED["lines"], local, local_queries)
     except Exception as exc:  # noqa: BLE001 - reported by the parent
         return dict(local), dict(local_queries), repr(exc)
     finally:
@@ -292,25 +293,9 @@ def main():
 
     timings, queries = defaultdict(list), defaultdict(list)
     errors = []
-    merge = threading.Lock()
-
-    def worker(start, step):
-        local, local_queries = defaultdict(list), defaultdict(list)
-        try:
-            for index in range(start, args.manifests, step):
-                lifecycle(ref, index, args.lines, local, local_queries)
-        except Exception as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-        finally:
-            with merge:  # keep the i-th entry of every transition list from the same lifecycle
-                for name, values in local.items():
-                    timings[name].extend(values)
-                    queries[name].extend(local_queries[name])
-            if step > 1:
-                connection.close()
-
     if args.processes > 1 and args.threads > 1:
         parser.error("--processes or --threads, not both")
+    SHARED.update(ref=ref, manifests=args.manifests, lines=args.lines)
     started = time.perf_counter()
     if args.processes > 1:
         # Threads of one interpreter share its lock: two of them run Python one at a time, where two gunicorn
@@ -318,23 +303,21 @@ def main():
         import multiprocessing
 
         connections.close_all()
-        FORKED.update(ref=ref, manifests=args.manifests, lines=args.lines)
         with multiprocessing.get_context("fork").Pool(args.processes) as pool:
-            results = pool.starmap(forked_worker, [(p, args.processes) for p in range(args.processes)])
-        for local, local_queries, error in results:
-            if error:
-                errors.append(error)
-            for name, values in local.items():
-                timings[name].extend(values)
-                queries[name].extend(local_queries[name])
-    elif args.threads == 1:
-        worker(0, 1)
+            results = pool.starmap(run_share, [(p, args.processes) for p in range(args.processes)])
     else:
-        threads = [threading.Thread(target=worker, args=(t, args.threads)) for t in range(args.threads)]
+        results = []  # list.append is atomic: each thread adds its share's result
+        threads = [threading.Thread(target=lambda t=t: results.append(run_share(t, args.threads))) for t in range(args.threads)]
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join()
+    for local, local_queries, error in results:  # the i-th entry of every transition list from the same lifecycle
+        if error:
+            errors.append(error)
+        for name, values in local.items():
+            timings[name].extend(values)
+            queries[name].extend(local_queries[name])
     elapsed = time.perf_counter() - started
     if errors:
         raise SystemExit(f"{len(errors)} worker(s) failed, first: {errors[0]!r}")
