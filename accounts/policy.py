@@ -17,6 +17,8 @@ from django.db.models import F, Q
 from django.http import Http404
 from django.utils.translation import gettext as _
 
+from common.prepared import Prepared
+
 from .models import Jurisdiction, Membership, Organisation, Site
 
 Role = Membership.Role
@@ -52,6 +54,12 @@ class Scope:
         return self.is_admin or self.national
 
 
+# One row per membership and site it is limited to: one query on every request, compiled once (common.prepared).
+_memberships = Prepared(
+    lambda user_id: Membership.objects.filter(user_id=user_id, organisation__active=True).select_related("organisation").annotate(limited_to=F("sites"))
+)
+
+
 def scope_for(user):
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return Scope()
@@ -67,12 +75,8 @@ def scope_for(user):
     if jurisdiction is not None:
         scope.national = jurisdiction.province_id is None
         scope.province_id = jurisdiction.province_id
-    # One row per membership and site it is limited to (one query on every request, not two).
-    memberships = (
-        Membership.objects.filter(user=user, organisation__active=True).select_related("organisation").annotate(limited_to=F("sites"))
-    )
     limits = {}
-    for membership in memberships:
+    for membership in _memberships(user.pk):
         scope.roles[membership.organisation_id] = membership.role
         scope.organisations[membership.organisation_id] = membership.organisation
         scope.positions[membership.organisation_id] = membership.position

@@ -16,7 +16,7 @@ from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
 from django.core.exceptions import PermissionDenied
 from django.db import OperationalError, transaction
-from django.db.models import Exists, OuterRef, Prefetch, prefetch_related_objects
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -24,6 +24,7 @@ from accounts import audit, policy
 from accounts.models import Membership, Permit, Site
 from catalog.models import TreatmentMethod, WasteCode
 from common import sql
+from common.prepared import Prepared
 
 from . import access, notifications, numbering, rules
 from .content import content_hash, manifest_content
@@ -78,26 +79,38 @@ def _claim_idempotency(actor, key, action, manifest_id):
         raise AlreadyDone(IdempotencyRecord.objects.get(user=actor, key=key[:64]))
 
 
+# The lock query and the lines: the same shapes on every transition, compiled once (common.prepared).
+# FOR NO KEY UPDATE: transitions serialise on it, while rows that merely reference the manifest (lines,
+# notifications, idempotency keys) are still checked at commit without waiting. Six tables, each by its primary
+# key: the parties, the permit and the vehicle (checked and hashed by most transitions) come with the row, which
+# alone is locked. Not the sites nor the provinces: with eight tables and more the join costs more to plan than
+# to run.
+_locked_manifest = Prepared(
+    lambda pk: Manifest.objects.select_for_update(of=("self",), no_key=True)
+    .select_related("permit", "vehicle", "generator", "facility", "transporter")
+    .annotate(
+        generator_site_ok=Exists(Site.objects.filter(pk=OuterRef("generator_site_id"), organisation=OuterRef("generator_id"), active=True)),
+        facility_site_ok=Exists(Site.objects.filter(pk=OuterRef("facility_site_id"), organisation=OuterRef("facility_id"), active=True)),
+    )
+    .filter(pk=pk)
+)
+_manifest_lines = Prepared(
+    lambda manifest_id: ManifestLine.objects.select_related("waste_code", "received_waste_code", "treatment_method", "planned_method")
+    .filter(manifest_id=manifest_id)
+    .order_by("position")
+)
+
+
 def _lock(manifest):
     """Lock the manifest row for the rest of the transaction; a long wait becomes a friendly 'busy'."""
     # The wait is bounded by the connection's lock_timeout (settings: HWMS_LOCK_TIMEOUT_SECONDS).
     try:
-        # FOR NO KEY UPDATE: transitions serialise on it, while rows that merely reference the manifest (lines,
-        # notifications, idempotency keys) are still checked at commit without waiting. Six tables, each by its
-        # primary key: the parties, the permit and the vehicle (checked and hashed by most transitions) come with
-        # the row, which alone is locked. Not the sites nor the provinces: with eight tables and more the join
-        # costs more to plan than to run.
-        locked = (
-            Manifest.objects.select_for_update(of=("self",), no_key=True)
-            .select_related("permit", "vehicle", "generator", "facility", "transporter")
-            .annotate(
-                generator_site_ok=Exists(Site.objects.filter(pk=OuterRef("generator_site_id"), organisation=OuterRef("generator_id"), active=True)),
-                facility_site_ok=Exists(Site.objects.filter(pk=OuterRef("facility_site_id"), organisation=OuterRef("facility_id"), active=True)),
-            )
-            .get(pk=manifest.pk)
-        )
+        rows = _locked_manifest(manifest.pk)
     except OperationalError as exc:
         raise TransitionError(_("Someone else is updating this manifest right now. Please try again in a moment.")) from exc
+    if not rows:
+        raise Manifest.DoesNotExist(f"manifest {manifest.pk}")
+    (locked,) = rows
     # Which party sites are active and their party's own: rules.check answers for them from the actor's scope.
     locked.active_party_sites = {
         pair
@@ -113,12 +126,16 @@ def _lock(manifest):
 
 def _lines(manifest):
     """The locked manifest's lines with their codes, read once per transition: the checks, the changes and the
-    snapshot all use (and update) these objects."""
-    if "lines" not in getattr(manifest, "_prefetched_objects_cache", {}):
-        prefetch_related_objects(
-            [manifest], Prefetch("lines", ManifestLine.objects.select_related("waste_code", "received_waste_code", "treatment_method", "planned_method"))
-        )
-    return list(manifest.lines.all())
+    snapshot all use (and update) these objects, which manifest.lines.all() then gives (as a prefetch would)."""
+    cache = manifest.__dict__.setdefault("_prefetched_objects_cache", {})
+    if "lines" not in cache:
+        lines = _manifest_lines(manifest.pk)
+        for line in lines:
+            line.manifest = manifest
+        queryset = manifest.lines.all()
+        queryset._result_cache, queryset._prefetch_done = lines, True
+        cache["lines"] = queryset
+    return list(cache["lines"])
 
 
 def _record(manifest, action, actor, organisation, role, data=None, context=audit.NO_CONTEXT, new=False, also=(), after=None):

@@ -1,0 +1,53 @@
+"""Query shapes compiled once per connection, then run with new values.
+
+Django compiles a queryset's SQL anew on every evaluation: for the few fixed-shape queries run on every request
+or transition (the user's memberships, the locked manifest with its parties, its lines) that compilation costs more
+CPU than PostgreSQL spends answering them. A `Prepared` query is built once with stand-in values, compiled, and
+afterwards run with the real values in their places through Django's own iterables (model instances,
+select_related, annotations, values()) — the same objects as the plain queryset would give.
+
+Only for shapes that do not depend on the values: scalar values (an id, a key), never a list whose length shapes
+the SQL, nor None (which turns `=` into `IS NULL`). Values are passed as the database takes them (ids, strings).
+"""
+
+import copy
+import itertools
+
+from django.db import DEFAULT_DB_ALIAS, connections
+
+# Stand-ins: negative numbers no real row or parameter uses, told apart from each other by value and type.
+_STAND_INS = itertools.count(-7_319_000_001, -1)
+
+
+class Prepared:
+    def __init__(self, build, arity=1):
+        """`build(*values)` returns the queryset for those values; `arity` is the number of values."""
+        self.build = build
+        self.stand_ins = tuple(next(_STAND_INS) for _ in range(arity))
+
+    def _compiled(self, using):
+        """(queryset, compiler, sql, params, slots) for this connection: compiled on first use."""
+        cache = connections[using].__dict__.setdefault("_hwms_prepared", {})
+        entry = cache.get(self)
+        if entry is None:
+            queryset = self.build(*self.stand_ins)
+            compiler = queryset.query.get_compiler(using=using)
+            sql, params = compiler.as_sql()
+            # Which parameter is which value: the stand-ins are ints no other parameter equals.
+            slots = [self.stand_ins.index(param) if type(param) is int and param in self.stand_ins else None for param in params]
+            if {slot for slot in slots if slot is not None} != set(range(len(self.stand_ins))):
+                raise ValueError("each value of a prepared query must appear in its SQL as a parameter")
+            converters = compiler.get_converters([column[0] for column in compiler.select[: compiler.col_count]])
+            compiler.get_converters = lambda fields: converters
+            entry = cache[self] = (queryset, compiler, sql, params, slots)
+        return entry
+
+    def __call__(self, *values, using=DEFAULT_DB_ALIAS):
+        """The rows for these values, as a list (evaluated: a prepared query is not refined further)."""
+        queryset, compiler, sql, params, slots = self._compiled(using)
+        bound = tuple(param if slot is None else values[slot] for param, slot in zip(params, slots, strict=True))
+        run = copy.copy(compiler)  # select, klass_info and converters as compiled; only the values change
+        run.as_sql = lambda *args, **kwargs: (sql, bound)
+        result = queryset._chain()
+        result.query.get_compiler = lambda *args, **kwargs: run
+        return list(result)
