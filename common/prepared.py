@@ -6,14 +6,42 @@ CPU than PostgreSQL spends answering them. A `Prepared` query is built once with
 afterwards run with the real values in their places through Django's own iterables (model instances,
 select_related, annotations, values()) — the same objects as the plain queryset would give.
 
-Only for shapes that do not depend on the values: scalar values (an id, a key), never a list whose length shapes
-the SQL, nor None (which turns `=` into `IS NULL`). Values are passed as the database takes them (ids, strings).
+Only for shapes that do not depend on the values: scalar values (an id, a key) and lists through the `any`
+lookup below (`pk__any=ids`: one parameter whatever the length, where `pk__in` writes one per item), never None
+(which turns `=` into `IS NULL`). Values are passed as the database takes them (ids, strings).
 """
 
 import copy
 import itertools
+import json
 
 from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.models import Field, Lookup
+
+LISTS = (list, tuple, set, frozenset)
+
+
+def _as_list_parameter(values, connection):
+    """A list as one parameter: an array for PostgreSQL, JSON text for SQLite's json_each."""
+    return list(values) if connection.vendor == "postgresql" else json.dumps(list(values))
+
+
+@Field.register_lookup
+class AnyOf(Lookup):
+    """`field__any=[…]`: the field equals one of the values, sent as one parameter (`= ANY(%s)`)."""
+
+    lookup_name = "any"
+    prepare_rhs = False
+
+    def get_db_prep_lookup(self, value, connection):
+        return "%s", [_as_list_parameter(value, connection) if isinstance(value, LISTS) else value]
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        if connection.vendor == "postgresql":
+            return f"{lhs} = ANY({rhs})", [*lhs_params, *rhs_params]
+        return f"{lhs} IN (SELECT value FROM json_each({rhs}))", [*lhs_params, *rhs_params]
 
 # Stand-ins: negative numbers no real row or parameter uses, told apart from each other by value and type.
 _STAND_INS = itertools.count(-7_319_000_001, -1)
@@ -45,9 +73,26 @@ class Prepared:
     def __call__(self, *values, using=DEFAULT_DB_ALIAS):
         """The rows for these values, as a list (evaluated: a prepared query is not refined further)."""
         queryset, compiler, sql, params, slots = self._compiled(using)
+        values = [_as_list_parameter(value, compiler.connection) if isinstance(value, LISTS) else value for value in values]
         bound = tuple(param if slot is None else values[slot] for param, slot in zip(params, slots, strict=True))
         run = copy.copy(compiler)  # select, klass_info and converters as compiled; only the values change
         run.as_sql = lambda *args, **kwargs: (sql, bound)
         result = queryset._chain()
         result.query.get_compiler = lambda *args, **kwargs: run
         return list(result)
+
+
+_BY_IDS = {}
+
+
+def in_bulk(model, ids, *related):
+    """{pk: object} of `model` for `ids`, like model.objects.select_related(*related).in_bulk(ids), compiled once."""
+    if not ids:
+        return {}
+    prepared = _BY_IDS.get((model, related))
+    if prepared is None:
+        # select_related() without names would follow every foreign key.
+        prepared = _BY_IDS[(model, related)] = Prepared(
+            lambda pks: (model._default_manager.select_related(*related) if related else model._default_manager).filter(pk__any=pks).order_by()
+        )
+    return {obj.pk: obj for obj in prepared(list(ids))}

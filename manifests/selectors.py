@@ -16,6 +16,7 @@ from django.utils.translation import pgettext_lazy
 from accounts import policy
 from accounts.models import AuditEvent, Membership, Organisation, Site, Vehicle
 from catalog.models import TreatmentMethod, WasteCode
+from common import prepared
 from common.numbers import format_number
 from common.pagination import keyset_page
 from gis.models import Province, Ward
@@ -48,7 +49,7 @@ def attach(objects, model, *fields):
     would have, without joining."""
     attnames = [(field, f"{field}_id") for field in fields]
     ids = {getattr(obj, attname) for obj in objects for _field, attname in attnames} - {None}
-    found = model._default_manager.in_bulk(ids) if ids else {}
+    found = prepared.in_bulk(model, ids)
     for obj in objects:
         # Into the instance's cache of related objects, where the field's descriptor reads it (what setattr does,
         # without its checks, for a hundred objects a page).
@@ -95,7 +96,7 @@ def get_manifest_for_user(user, pk):
     if manifest is None:
         raise Http404(_("Manifest not found."))
     attach([manifest], Organisation, "generator", "facility", "transporter", "prepared_by")
-    sites = Site.objects.select_related("province", "ward").in_bulk({manifest.generator_site_id, manifest.facility_site_id})
+    sites = prepared.in_bulk(Site, {manifest.generator_site_id, manifest.facility_site_id}, "province", "ward")
     manifest.generator_site, manifest.facility_site = sites[manifest.generator_site_id], sites[manifest.facility_site_id]
     return manifest
 
@@ -116,7 +117,7 @@ def manifest_page(rows, *, after=None, before=None, size=None, province=False, i
     show it)."""
     page = keyset_page(rows.values(id_field, "created_at"), after=after, before=before, size=size, id_field=id_field)
     ids = list(dict.fromkeys(row[id_field] for row in page.items))  # a manifest reached by two of one's scopes
-    manifests = Manifest.objects.in_bulk(ids)
+    manifests = prepared.in_bulk(Manifest, ids)
     page.items = attach_parties([manifests[pk] for pk in ids])
     if province:
         attach(page.items, Province, "province")
@@ -593,7 +594,7 @@ def prepared_for_you(user):
         .values_list("manifest_id", flat=True)[:PREPARED_FOR_YOU_SHOWN]
     )
     ids = list(dict.fromkeys(rows))
-    manifests = Manifest.objects.in_bulk(ids)
+    manifests = prepared.in_bulk(Manifest, ids)
     items = [manifests[pk] for pk in ids]
     attach(items, Organisation, "prepared_by", "generator")
     return items

@@ -10,7 +10,7 @@ from django.db.models import Exists, F, OuterRef
 from django.db.models.sql.compiler import SQLCompiler
 
 from accounts.models import Membership, Site
-from common import sql
+from common import prepared, sql
 from common.prepared import Prepared
 from tests import factories
 
@@ -113,3 +113,18 @@ def test_hand_spelled_insert_and_update_write_what_the_orm_writes():
     site.refresh_from_db()
     assert (site.name, site.latitude, site.longitude) == ("Kho mới", None, None)
     assert Site.objects.get(pk=stored[1].pk).name == stored[1].name  # only the one row
+
+
+def test_in_bulk_by_a_list_parameter_reads_only_the_model_unless_told():
+    sites = [factories.SiteFactory() for _ in range(3)]
+    wanted = {sites[0].pk, sites[2].pk}
+    statements = []
+    with connection.execute_wrapper(lambda execute, sql, *args: statements.append(sql) or execute(sql, *args)):
+        found = prepared.in_bulk(Site, wanted)
+        with_places = prepared.in_bulk(Site, wanted, "province", "ward")
+    assert set(found) == wanted and all(isinstance(site, Site) for site in found.values())
+    assert "JOIN" not in statements[0]  # select_related() without names would join every foreign key
+    assert with_places[sites[0].pk].ward.name == sites[0].ward.name and "JOIN" in statements[1]
+    assert prepared.in_bulk(Site, []) == {} and prepared.in_bulk(Site, [10**9]) == {}
+    assert [site.pk for site in Site.objects.filter(pk__any=sorted(wanted)).order_by("pk")] == sorted(wanted)
+    assert list(Site.objects.filter(pk__any=[])) == []
