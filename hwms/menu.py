@@ -8,12 +8,13 @@ entry.
 """
 
 from dataclasses import dataclass
+from functools import lru_cache
 
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
 from accounts import policy
 from manifests.notifications import UNREAD_CAP, unread_count
@@ -29,56 +30,82 @@ class MenuItem:
     badge: int = 0
 
 
-def menu_for(user):
+def _kinds(user):
+    """What decides the entries: the kinds of the user's organisations (by role) and the official or admin standing."""
     scope = policy.scope_for(user)
-    items = [MenuItem(_("Home"), reverse("home"), "home")]
-    if policy.organisations_with(user, "transporter", policy.TRANSPORT_ROLES):
-        items.append(MenuItem(_("Pickups"), reverse("manifests:driver_list"), "pickups"))
-    if policy.organisations_with(user, "facility", policy.FOLLOW_ROLES):
-        items.append(MenuItem(_("Incoming waste"), reverse("manifests:incoming"), "incoming"))
-    if scope.roles or scope.is_official or scope.is_admin:
-        items.append(MenuItem(_("Manifests"), reverse("manifests:list"), "manifests"))
-    if scope.is_official or scope.is_admin:
-        items.append(MenuItem(_("Discrepancies"), reverse("manifests:oversight", args=["discrepancies"]), "discrepancies"))
-        items.append(MenuItem(_("Rejections"), reverse("manifests:oversight", args=["rejections"]), "rejections"))
-        items.append(MenuItem(_("Overdue"), reverse("manifests:oversight", args=["overdue"]), "overdue"))
-    if scope.is_official or scope.is_admin or policy.organisations_with(user, "generator", policy.FOLLOW_ROLES) or policy.organisations_with(
-        user, "facility", policy.FOLLOW_ROLES
-    ):
-        items.append(MenuItem(_("Statistics"), reverse("stats:home"), "statistics"))
-    if scope.is_official or scope.is_admin:  # the report PDFs (stats.views.reports): officials of any level
-        items.append(MenuItem(_("Statistics reports"), reverse("stats:reports"), "statistics_reports"))
-    if scope.roles or scope.is_official or scope.is_admin:
-        items.append(MenuItem(_("Organisations"), reverse("accounts:organisation_list"), "organisations"))
-        items.append(MenuItem(_("Sites"), reverse("accounts:site_list"), "sites"))
-        items.append(MenuItem(_("Maps"), reverse("gis:sites_map"), "maps"))
-        items.append(MenuItem(_("Notifications"), reverse("manifests:notifications"), "notifications", unread_count(user)))
+    return (
+        bool(policy.organisations_with(user, "transporter", policy.TRANSPORT_ROLES)),
+        bool(policy.organisations_with(user, "facility", policy.FOLLOW_ROLES)),
+        bool(policy.organisations_with(user, "generator", policy.FOLLOW_ROLES)),
+        bool(scope.roles),
+        scope.is_official,
+        scope.is_admin,
+    )
+
+
+@lru_cache(maxsize=64)
+def _entries(kinds, script_prefix):
+    """The entries for those kinds (a few dozen combinations at most): the URLs reversed once per process."""
+    transporter, facility, generator, member, official, admin = kinds
+    overseer = official or admin
+    entries = [("home", _("Home"), reverse("home"))]
+    if transporter:
+        entries.append(("pickups", _("Pickups"), reverse("manifests:driver_list")))
+    if facility:
+        entries.append(("incoming", _("Incoming waste"), reverse("manifests:incoming")))
+    if member or overseer:
+        entries.append(("manifests", _("Manifests"), reverse("manifests:list")))
+    if overseer:
+        entries.append(("discrepancies", _("Discrepancies"), reverse("manifests:oversight", args=["discrepancies"])))
+        entries.append(("rejections", _("Rejections"), reverse("manifests:oversight", args=["rejections"])))
+        entries.append(("overdue", _("Overdue"), reverse("manifests:oversight", args=["overdue"])))
+    if overseer or generator or facility:
+        entries.append(("statistics", _("Statistics"), reverse("stats:home")))
+    if overseer:  # the report PDFs (stats.views.reports): officials of any level
+        entries.append(("statistics_reports", _("Statistics reports"), reverse("stats:reports")))
+    if member or overseer:
+        entries.append(("organisations", _("Organisations"), reverse("accounts:organisation_list")))
+        entries.append(("sites", _("Sites"), reverse("accounts:site_list")))
+        entries.append(("maps", _("Maps"), reverse("gis:sites_map")))
+        entries.append(("notifications", _("Notifications"), reverse("manifests:notifications")))
     # Annual reports (stats.views.annual): members of generators and facilities file them, officials follow them.
-    if scope.is_official or scope.is_admin:
-        items.append(MenuItem(_("Annual report register"), reverse("annual_reports:register"), "annual_register"))
-    elif policy.organisations_with(user, "generator", policy.FOLLOW_ROLES) or policy.organisations_with(user, "facility", policy.FOLLOW_ROLES):
-        items.append(MenuItem(_("Annual reports"), reverse("annual_reports:list"), "annual_reports"))
-    if scope.is_admin:
-        items.append(MenuItem(_("System administration"), reverse("admin:index"), "admin"))
-    items.append(MenuItem(_("Account"), reverse("accounts:profile"), "profile"))
-    return items
+    if overseer:
+        entries.append(("annual_register", _("Annual report register"), reverse("annual_reports:register")))
+    elif generator or facility:
+        entries.append(("annual_reports", _("Annual reports"), reverse("annual_reports:list")))
+    if admin:
+        entries.append(("admin", _("System administration"), reverse("admin:index")))
+    entries.append(("profile", _("Account"), reverse("accounts:profile")))
+    return tuple(entries)
+
+
+def menu_for(user):
+    entries = _entries(_kinds(user), get_script_prefix())
+    unread = unread_count(user) if any(name == "notifications" for name, _label, _url in entries) else 0
+    return [MenuItem(label, url, name, unread if name == "notifications" else 0) for name, label, url in entries]
 
 
 def _badge(count):
     if not count:
         return ""
     label = ngettext("%(counter)s unread", "%(counter)s unread", count) % {"counter": count}
-    return format_html(' <span class="badge badge-warn" aria-label="{}">{}</span>', label, f"{UNREAD_CAP}+" if count > UNREAD_CAP else count)
+    return format_html(
+        ' <span class="badge badge-warn" aria-label="{}">{}</span>', label, f"{UNREAD_CAP}+" if count > UNREAD_CAP else count
+    )
 
 
 def menu_html(items, current_path):
     """The menu as HTML: one link per entry, the current page marked, the unread badge where there is one."""
+    html = _menu_html(tuple(items), get_language())
+    # The current page's link marked in the HTML kept for every page (a link appears once, its URL escaped).
+    link = format_html('<a href="{}">', current_path)
+    return SafeString(html.replace(link, link[:-1] + ' aria-current="page">', 1)) if link in html else html
+
+
+@lru_cache(maxsize=256)
+def _menu_html(items, language):
+    """The HTML of a menu without the current page's mark (by entries, badge and language: a few hundred at most)."""
     entries = format_html_join(
-        "",
-        '\n  <li><a href="{}"{}>{}{}</a></li>',
-        (
-            (item.url, SafeString(' aria-current="page"') if item.url == current_path else "", item.label, _badge(item.badge))
-            for item in items
-        ),
+        "", '\n  <li><a href="{}">{}{}</a></li>', ((item.url, item.label, _badge(item.badge)) for item in items)
     )
     return format_html('<ul class="menu">{}\n</ul>', entries)
