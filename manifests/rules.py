@@ -28,7 +28,7 @@ def acts_for(user, org_id, site_id=None, roles=ACT_ROLES, manifest=None):
     """The user's role in the organisation allows the action, and a site-limited membership covers the site.
 
     `manifest`: the manifest the pair comes from; the locked one knows which of its party sites are active and
-    their party's own (services._lock reads it with the row), and the scope answers for those without a query."""
+    their party's own (services._shared._lock reads it with the row), and the scope answers for those without a query."""
     if policy.role_in(user, org_id) not in roles:
         return False
     if site_id is None:
