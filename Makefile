@@ -41,8 +41,8 @@ MUTANTS ?= manifests.rules.* accounts.policy.x_scope_for__* accounts.policy.x_ro
 	accounts.policy.x__member_site_q__* accounts.policy.x_site_q__* accounts.policy.x_actable_sites__* \
 	accounts.policy.x_acts_at__* accounts.policy.x__party_q__* accounts.policy.x_manifest_q__* \
 	accounts.policy.x__shared_q__* accounts.policy.x_parties_q__* \
-	accounts.policy.x_organisations_with__* manifests.services.x__check_parties__* \
-	manifests.services.x__transport_refusal__*
+	accounts.policy.x_organisations_with__* manifests.services.drafts.x__check_parties__* \
+	manifests.services.drafts.x__transport_refusal__*
 mutation: install
 	rm -rf mutants
 	env -u DATABASE_URL -u REDIS_URL $(VENV)/bin/mutmut run --max-children 2 $(foreach m,$(MUTANTS),"$(m)")
