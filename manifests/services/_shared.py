@@ -20,8 +20,6 @@ from ..content import content_hash, manifest_content
 from ..errors import AlreadyDone, TransitionError
 from ..models import IdempotencyRecord, Manifest, ManifestLine, ManifestSnapshot
 
-Role = Membership.Role
-
 
 @dataclass
 class LineInput:
