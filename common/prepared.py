@@ -61,14 +61,21 @@ class Prepared:
             queryset = self.build(*self.stand_ins)
             compiler = queryset.query.get_compiler(using=using)
             sql, params = compiler.as_sql()
-            # Which parameter is which value: the stand-ins are ints no other parameter equals.
-            slots = [self.stand_ins.index(param) if type(param) is int and param in self.stand_ins else None for param in params]
+            # Which parameter is which value: the stand-ins are numbers no other parameter equals (as text where the
+            # field takes text: a chain name, a key).
+            slots = [self._slot(param) for param in params]
             if {slot for slot in slots if slot is not None} != set(range(len(self.stand_ins))):
                 raise ValueError("each value of a prepared query must appear in its SQL as a parameter")
             converters = compiler.get_converters([column[0] for column in compiler.select[: compiler.col_count]])
             compiler.get_converters = lambda fields: converters
             entry = cache[self] = (queryset, compiler, sql, params, slots)
         return entry
+
+    def _slot(self, param):
+        for index, stand_in in enumerate(self.stand_ins):
+            if (type(param) is int and param == stand_in) or (type(param) is str and param == str(stand_in)):
+                return index
+        return None
 
     def __call__(self, *values, using=DEFAULT_DB_ALIAS):
         """The rows for these values, as a list (evaluated: a prepared query is not refined further)."""

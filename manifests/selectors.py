@@ -342,12 +342,19 @@ def valid_permits(facility_sites, on_date):
 # --- detail ----------------------------------------------------------------------------------------------
 
 
+_lines_of = prepared.Prepared(
+    lambda manifest_id: ManifestLine.objects.filter(manifest_id=manifest_id)
+    .select_related("waste_code", "received_waste_code", "treatment_method", "planned_method")
+    .prefetch_related("waste_code__hazard_properties")
+    .order_by("position")
+)
+
+
 def manifest_lines(manifest):
-    return list(
-        manifest.lines.select_related("waste_code", "received_waste_code", "treatment_method", "planned_method")
-        .prefetch_related("waste_code__hazard_properties")
-        .order_by("position")
-    )
+    lines = _lines_of(manifest.pk)
+    for line in lines:
+        line.manifest = manifest
+    return lines
 
 
 def line_totals(lines):
@@ -401,10 +408,21 @@ def _event_note(event):
     return ""
 
 
+_events_of = prepared.Prepared(
+    lambda chain: AuditEvent.objects.filter(chain=chain).select_related("actor", "organisation").order_by("seq")
+)
+_revisions_of = prepared.Prepared(
+    lambda manifest_id: Revision.objects.filter(manifest_id=manifest_id)
+    .select_related("requested_by", "requested_by_org")
+    .prefetch_related("decisions__organisation", "decisions__decided_by")
+    .order_by("-requested_at", "-id")
+)
+
+
 def timeline(manifest):
     """The manifest's audit events in order, each with a translated label, role and short note."""
     roles = dict(Membership.Role.choices) | EVENT_ROLE_LABELS
-    events = list(AuditEvent.objects.filter(chain=manifest.chain).select_related("actor", "organisation").order_by("seq"))
+    events = _events_of(manifest.chain)
     for event in events:
         event.label = _event_label(event.action)
         event.role_label = roles.get(event.role, event.role)
@@ -413,11 +431,10 @@ def timeline(manifest):
 
 
 def revisions(manifest):
-    return list(
-        manifest.revisions.select_related("requested_by", "requested_by_org")
-        .prefetch_related("decisions__organisation", "decisions__decided_by")
-        .order_by("-requested_at", "-id")
-    )
+    found = _revisions_of(manifest.pk)
+    for revision in found:
+        revision.manifest = manifest
+    return found
 
 
 # --- revisions: proposed values against current ones ----------------------------------------------------

@@ -128,3 +128,11 @@ def test_in_bulk_by_a_list_parameter_reads_only_the_model_unless_told():
     assert prepared.in_bulk(Site, []) == {} and prepared.in_bulk(Site, [10**9]) == {}
     assert [site.pk for site in Site.objects.filter(pk__any=sorted(wanted)).order_by("pk")] == sorted(wanted)
     assert list(Site.objects.filter(pk__any=[])) == []
+
+
+def test_a_text_value_takes_its_place_too():
+    by_name = Prepared(lambda name: Site.objects.filter(name=name).order_by("pk"))
+    first, second = factories.SiteFactory(name="Kho 'A'"), factories.SiteFactory(name="Kho B")
+    assert [site.pk for site in by_name("Kho 'A'")] == [first.pk]
+    assert [site.pk for site in by_name("Kho B")] == [second.pk]
+    assert by_name("Kho C") == []
