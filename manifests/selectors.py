@@ -195,13 +195,26 @@ def load_waste_summaries(manifests, shown=WASTE_SUMMARY_LINES):
     return manifests
 
 
+# The counters of a user's scopes: the organisations', the province's or the country's, each kind's refs one list.
+_counters = prepared.Prepared(
+    lambda organisations, provinces, country, keys: AccessCount.objects.filter(
+        Q(kind=policy.SCOPE_ORGANISATION, ref__any=organisations)
+        | Q(kind=policy.SCOPE_PROVINCE, ref__any=provinces)
+        | Q(kind=policy.SCOPE_COUNTRY, ref__any=country),
+        key__any=keys,
+    ).values_list("key", "count"),
+    arity=4,
+)
+
+
 def _sum_counters(scopes, keys=COUNT_KEYS):
     counts = dict.fromkeys(keys, 0)
     if scopes:
-        scope_q = Q(pk__in=[])
+        refs = {policy.SCOPE_ORGANISATION: [], policy.SCOPE_PROVINCE: [], policy.SCOPE_COUNTRY: []}
         for kind, ref in scopes:
-            scope_q |= Q(kind=kind, ref=ref)
-        for key, count in AccessCount.objects.filter(scope_q, key__in=keys).values_list("key", "count"):
+            refs[kind].append(ref)
+        organisations, provinces, country = (refs[kind] for kind in (policy.SCOPE_ORGANISATION, policy.SCOPE_PROVINCE, policy.SCOPE_COUNTRY))
+        for key, count in _counters(organisations, provinces, country, list(keys)):
             counts[key] += count
     return counts
 
