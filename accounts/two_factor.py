@@ -202,7 +202,9 @@ def current_code(device, at=None):
     totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
     totp.time = at if at is not None else time.time()
     if totp.t() <= device.last_t:
-        totp.time = device.t0 + (device.last_t + 1) * device.step
+        # The step after the last one used; t() counts the device's drift (which django-otp moves when a code of
+        # a neighbouring step was accepted), so the time is that step's start less the drift.
+        totp.time = device.t0 + (device.last_t + 1 - device.drift) * device.step
     return f"{totp.token():0{device.digits}d}"
 
 
