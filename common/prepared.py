@@ -16,7 +16,7 @@ import itertools
 import json
 
 from django.db import DEFAULT_DB_ALIAS, connections
-from django.db.models import Field, Lookup
+from django.db.models import Field, ForeignObject, Lookup
 
 LISTS = (list, tuple, set, frozenset)
 
@@ -26,7 +26,6 @@ def _as_list_parameter(values, connection):
     return list(values) if connection.vendor == "postgresql" else json.dumps(list(values))
 
 
-@Field.register_lookup
 class AnyOf(Lookup):
     """`field__any=[…]`: the field equals one of the values, sent as one parameter (`= ANY(%s)`)."""
 
@@ -43,8 +42,14 @@ class AnyOf(Lookup):
             return f"{lhs} = ANY({rhs})", [*lhs_params, *rhs_params]
         return f"{lhs} IN (SELECT value FROM json_each({rhs}))", [*lhs_params, *rhs_params]
 
-# Stand-ins: negative numbers no real row or parameter uses, told apart from each other by value and type.
-_STAND_INS = itertools.count(-7_319_000_001, -1)
+
+# Foreign keys have their own lookups (related_lookups): `manifest_id__any=ids` needs it registered there too.
+Field.register_lookup(AnyOf)
+ForeignObject.register_lookup(AnyOf)
+
+# Stand-ins: negative numbers no real row or parameter uses, within a 32-bit integer (Django turns a comparison
+# with a number outside an integer field's range into an empty result at compile time).
+_STAND_INS = itertools.count(-2_071_000_001, -1)
 
 
 class Prepared:

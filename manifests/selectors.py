@@ -163,6 +163,21 @@ class ListedLine:
     waste_code: ListedCode
 
 
+_PER_MANIFEST = {"partition_by": [F("manifest_id")]}
+# The first lines of each manifest of a page, numbered by a window (compiled once: common.prepared).
+_first_lines = prepared.Prepared(
+    lambda manifest_ids, shown: ManifestLine.objects.filter(manifest_id__any=manifest_ids)
+    .annotate(
+        rank=Window(RowNumber(), order_by=F("position").asc(), **_PER_MANIFEST),
+        line_count=Window(Count("pk"), **_PER_MANIFEST),
+    )
+    .filter(rank__lte=shown)
+    .order_by("manifest_id", "position")
+    .values_list("manifest_id", "position", "description", "waste_code__code", "waste_code__name_vi", "waste_code__name_en", "line_count"),
+    arity=2,
+)
+
+
 def load_waste_summaries(manifests, shown=WASTE_SUMMARY_LINES):
     """Set `waste_lines` (the first `shown` lines, with their code) and `more_lines` on each manifest of a list.
 
@@ -175,19 +190,7 @@ def load_waste_summaries(manifests, shown=WASTE_SUMMARY_LINES):
         manifest.waste_lines, manifest.more_lines = [], 0
     if not by_manifest:
         return manifests
-    per_manifest = {"partition_by": [F("manifest_id")]}
-    lines = (
-        ManifestLine.objects.filter(manifest_id__in=by_manifest)
-        .annotate(
-            rank=Window(RowNumber(), order_by=F("position").asc(), **per_manifest),
-            line_count=Window(Count("pk"), **per_manifest),
-        )
-        .filter(rank__lte=shown)
-        .order_by("manifest_id", "position")
-        .values_list(
-            "manifest_id", "position", "description", "waste_code__code", "waste_code__name_vi", "waste_code__name_en", "line_count"
-        )
-    )
+    lines = _first_lines(list(by_manifest), shown)
     for manifest_id, position, description, code, name_vi, name_en, line_count in lines:
         manifest = by_manifest[manifest_id]
         manifest.waste_lines.append(ListedLine(manifest_id, position, description, ListedCode(code, name_vi, name_en)))

@@ -136,3 +136,19 @@ def test_a_text_value_takes_its_place_too():
     assert [site.pk for site in by_name("Kho 'A'")] == [first.pk]
     assert [site.pk for site in by_name("Kho B")] == [second.pk]
     assert by_name("Kho C") == []
+
+
+def test_a_value_compared_with_an_integer_expression():
+    """The stand-ins fit a 32-bit integer: Django empties at compile time a comparison with a number outside an
+    integer field's range (here the row number of a window, as the lists' first lines use)."""
+    from django.db.models import Window
+    from django.db.models.functions import RowNumber
+
+    first = Prepared(
+        lambda count: (
+            Site.objects.annotate(rank=Window(RowNumber(), order_by=F("pk").asc())).filter(rank__lte=count).order_by("pk")
+        )
+    )
+    sites = [factories.SiteFactory() for _ in range(3)]
+    assert [site.pk for site in first(2)] == [site.pk for site in sites[:2]]
+    assert [site.pk for site in first(5)] == [site.pk for site in sites]
