@@ -108,3 +108,15 @@ def in_bulk(model, ids, *related):
             lambda pks: (model._default_manager.select_related(*related) if related else model._default_manager).filter(pk__any=pks).order_by()
         )
     return {obj.pk: obj for obj in prepared(list(ids))}
+
+
+def prefetched(instance, name, related, back):
+    """`related` (objects of the reverse foreign key `name` of `instance`, read by a prepared query) as what
+    `instance.<name>.all()` gives from now on, each pointing back at `instance` through its field `back`, as
+    prefetch_related would have left them: read once, reused by whatever reads the relation next."""
+    for obj in related:
+        setattr(obj, back, instance)
+    queryset = getattr(instance, name).all()
+    queryset._result_cache, queryset._prefetch_done = list(related), True
+    instance.__dict__.setdefault("_prefetched_objects_cache", {})[name] = queryset
+    return related

@@ -9,7 +9,6 @@ the numbered A4 pages ("Trang x/y") come from common.documents.
 
 
 from django.conf import settings
-from django.db.models import Prefetch, prefetch_related_objects
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -44,7 +43,8 @@ from common.documents import (
 )
 
 from .content import content_hash, manifest_content
-from .models import FollowUp, ManifestLine, ManifestSnapshot, Status
+from .models import FollowUp, ManifestSnapshot, Status
+from .selectors import manifest_lines
 from .verification import event_label
 
 # The legal names of the documents (Vietnamese law); printed as is whatever the reader's language.
@@ -74,17 +74,8 @@ def portal_url(path, request):
 
 
 def load(manifest):
-    """Lines with their codes, methods and hazard properties in two queries (content_hash reuses the prefetch)."""
-    prefetch_related_objects(
-        [manifest],
-        Prefetch(
-            "lines",
-            queryset=ManifestLine.objects.select_related("waste_code", "received_waste_code", "treatment_method", "planned_method")
-            .prefetch_related("waste_code__hazard_properties")
-            .order_by("position"),
-        ),
-    )
-    return list(manifest.lines.all())
+    """Lines with their codes, methods and hazard properties in two queries (content_hash reuses them)."""
+    return manifest_lines(manifest)
 
 
 def latest_snapshot(manifest):

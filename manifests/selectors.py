@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from accounts import policy
-from accounts.models import AuditEvent, Membership, Organisation, Site, Vehicle
+from accounts.models import Membership, Organisation, Site, Vehicle
 from catalog.models import TreatmentMethod, WasteCode
 from common import prepared
 from common.numbers import format_number
@@ -33,6 +33,7 @@ from .models import (
     Status,
 )
 from .rules import REVISABLE_FIELDS
+from .signatures import chain_events
 
 CLOSED = (Status.COMPLETED, Status.REJECTED, Status.CANCELLED)
 
@@ -367,10 +368,11 @@ _lines_of = prepared.Prepared(
 
 
 def manifest_lines(manifest):
-    lines = _lines_of(manifest.pk)
-    for line in lines:
-        line.manifest = manifest
-    return lines
+    """The lines with their codes, methods and hazard properties (two queries), kept as `manifest.lines.all()`:
+    the content hash and the copy's blocks read them again without a query."""
+    if "lines" not in getattr(manifest, "_prefetched_objects_cache", {}):
+        prepared.prefetched(manifest, "lines", _lines_of(manifest.pk), "manifest")
+    return list(manifest.lines.all())
 
 
 def line_totals(lines):
@@ -424,9 +426,6 @@ def _event_note(event):
     return ""
 
 
-_events_of = prepared.Prepared(
-    lambda chain: AuditEvent.objects.filter(chain=chain).select_related("actor", "organisation").order_by("seq")
-)
 _revisions_of = prepared.Prepared(
     lambda manifest_id: Revision.objects.filter(manifest_id=manifest_id)
     .select_related("requested_by", "requested_by_org")
@@ -438,7 +437,7 @@ _revisions_of = prepared.Prepared(
 def timeline(manifest):
     """The manifest's audit events in order, each with a translated label, role and short note."""
     roles = dict(Membership.Role.choices) | EVENT_ROLE_LABELS
-    events = _events_of(manifest.chain)
+    events = chain_events(manifest.chain)
     for event in events:
         event.label = _event_label(event.action)
         event.role_label = roles.get(event.role, event.role)

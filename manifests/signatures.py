@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from accounts.models import AuditEvent
+from common.prepared import Prepared
 
 # Audit action → the step it signs, in chain order.
 STEPS = {
@@ -26,6 +27,10 @@ METHODS = {
 }
 
 
+# A manifest's chain of events with their actors and organisations, in order (compiled once: common.prepared).
+chain_events = Prepared(lambda chain: AuditEvent.objects.filter(chain=chain).select_related("actor", "organisation").order_by("seq"))
+
+
 @dataclass(frozen=True)
 class SignatureBlock:
     step: str
@@ -41,7 +46,7 @@ class SignatureBlock:
 def signature_blocks(manifest, events=None):
     """One block per signing event of the manifest's chain, in order (the latest version's signatures included)."""
     if events is None:
-        events = AuditEvent.objects.filter(chain=manifest.chain, action__in=STEPS).select_related("actor", "organisation").order_by("seq")
+        events = chain_events(manifest.chain)  # a manifest's chain holds a few events: the steps are picked below
     blocks = []
     for event in events:
         if event.action not in STEPS:

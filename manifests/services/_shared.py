@@ -13,7 +13,7 @@ from accounts import audit, policy
 from accounts.models import Membership, Site
 from catalog.models import TreatmentMethod, WasteCode
 from common import sql
-from common.prepared import Prepared
+from common.prepared import Prepared, prefetched
 
 from .. import access, numbering
 from ..content import content_hash, manifest_content
@@ -101,15 +101,9 @@ def _lock(manifest):
 def _lines(manifest):
     """The locked manifest's lines with their codes, read once per transition: the checks, the changes and the
     snapshot all use (and update) these objects, which manifest.lines.all() then gives (as a prefetch would)."""
-    cache = manifest.__dict__.setdefault("_prefetched_objects_cache", {})
-    if "lines" not in cache:
-        lines = _manifest_lines(manifest.pk)
-        for line in lines:
-            line.manifest = manifest
-        queryset = manifest.lines.all()
-        queryset._result_cache, queryset._prefetch_done = lines, True
-        cache["lines"] = queryset
-    return list(cache["lines"])
+    if "lines" not in getattr(manifest, "_prefetched_objects_cache", {}):
+        prefetched(manifest, "lines", _manifest_lines(manifest.pk), "manifest")
+    return list(manifest.lines.all())
 
 
 def _record(manifest, action, actor, organisation, role, data=None, context=audit.NO_CONTEXT, new=False, also=(), after=None):
