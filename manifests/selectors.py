@@ -260,6 +260,11 @@ def preparing_sites(user):
 
 
 def can_create(user):
+    scope = policy.scope_for(user)
+    # No query for those who act for no generator nor facility (officials, drivers, viewers): most list views.
+    acting = (org for org_id, org in scope.organisations.items() if scope.roles[org_id] in policy.ACT_ROLES)
+    if not any(org.is_generator or org.is_facility for org in acting):
+        return False
     return preparing_sites(user).exists()
 
 

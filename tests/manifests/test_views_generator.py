@@ -586,3 +586,16 @@ def test_a_locked_code_is_reported_to_its_holder(client, chain, settings):
             services.pickup(w.dan, m, vehicle=w.truck, quantities=quantities(m), handover_by=w.alice, handover_code=wrong)
     client.force_login(w.alice)
     assert "locked after repeated wrong entries" in client.get(reverse("manifests:handover_code", args=[w.alpha.pk])).content.decode()
+
+
+def test_the_new_manifest_button_follows_the_preparing_sites_without_a_query_for_non_preparers(world, django_assert_num_queries):
+    world.omega_site.active = False  # a facility with no active site prepares nothing
+    world.omega_site.save()
+    for name in ("alice", "bob", "vera", "fred", "dan", "zoe", "hanoi_official", "central_official", "admin", "nobody"):
+        user = getattr(world, name)
+        assert selectors.can_create(user) == selectors.preparing_sites(user).exists(), name
+    for name in ("vera", "dan", "hanoi_official", "central_official"):
+        user = getattr(world, name)
+        selectors.policy.scope_for(user)
+        with django_assert_num_queries(0):
+            assert not selectors.can_create(user)
