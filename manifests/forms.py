@@ -16,7 +16,7 @@ from catalog.models import PhysicalState, TreatmentMethod, WasteCode
 from common.integers import BoundedModelChoiceField, bounded_pk
 from common.numbers import WholeNumberField
 
-from . import selectors
+from . import draft_choices
 from .filters import DateInput
 from .forms_transport import PasswordSignatureForm, QuantityField
 from .models import FollowUp, Packaging
@@ -83,7 +83,7 @@ class PermitChoiceField(BoundedModelChoiceField):
 
 
 class ManifestForm(forms.Form):
-    """Parties and plan of a draft; the choices depend on who prepares (selectors.draft_choices)."""
+    """Parties and plan of a draft; the choices depend on who prepares (draft_choices.draft_choices)."""
 
     generator_site = SiteChoiceField(label=_("Generator site"), queryset=None, empty_label=_("Choose the site"), widget=CounterpartySelect)
     facility_site = SiteChoiceField(label=_("Receiving facility"), queryset=None, empty_label=_("Choose the facility"), widget=CounterpartySelect)
@@ -102,11 +102,11 @@ class ManifestForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        generator_sites, facility_sites = selectors.draft_choices(user)
+        generator_sites, facility_sites = draft_choices.draft_choices(user)
         self.fields["generator_site"].queryset = generator_sites
         self.fields["facility_site"].queryset = facility_sites
-        self.fields["permit"].queryset = selectors.valid_permits(facility_sites, timezone.localdate())
-        self.fields["transporter"].queryset = selectors.active_transporters(user)
+        self.fields["permit"].queryset = draft_choices.valid_permits(facility_sites, timezone.localdate())
+        self.fields["transporter"].queryset = draft_choices.active_transporters(user)
         self.fields["planned_pickup_date"].initial = self.fields["planned_pickup_date"].initial or timezone.localdate()
         for name, sites in (("generator_site", generator_sites), ("facility_site", facility_sites)):
             few = list(sites[:2])  # not the whole list: a facility may choose among every generator site
@@ -115,7 +115,7 @@ class ManifestForm(forms.Form):
         # Long lists (every generator site of the country for a facility; every facility, permit and transporter
         # for a generator) are searched rather than listed.
         for name in ("generator_site", "facility_site", "transporter", "permit"):
-            if self.fields[name].queryset.count() > selectors.COUNTERPARTY_LIST_LIMIT:
+            if self.fields[name].queryset.count() > draft_choices.COUNTERPARTY_LIST_LIMIT:
                 self.fields[name].widget.search_role = name
 
     def clean(self):
@@ -307,9 +307,9 @@ class FollowUpForm(PasswordSignatureForm):
 
     def __init__(self, *args, original, **kwargs):
         super().__init__(*args, **kwargs)
-        sites = selectors.active_facility_sites().exclude(pk=original.facility_site_id).select_related("organisation").order_by("organisation__name", "name")
+        sites = draft_choices.active_facility_sites().exclude(pk=original.facility_site_id).select_related("organisation").order_by("organisation__name", "name")
         self.fields["facility_site"].queryset = sites
-        self.fields["permit"].queryset = selectors.valid_permits(sites, timezone.localdate())
+        self.fields["permit"].queryset = draft_choices.valid_permits(sites, timezone.localdate())
 
     def clean(self):
         cleaned = super().clean()

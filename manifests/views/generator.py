@@ -18,7 +18,7 @@ from catalog.search import search_waste_codes
 from common.integers import bounded_pk
 from common.pagination import capped_count
 
-from .. import rules, selectors, services
+from .. import draft_choices, rules, selectors, services
 from ..filters import ManifestFilter
 from ..forms import (
     LINE_PREFIX,
@@ -302,10 +302,10 @@ def cancel(request, pk):
 def counterparties(request):
     """Search of the draft form's long party lists: ?role=generator_site|facility_site|transporter|permit&q=…
     (&site= for the permits of one facility site). Only the user's permitted choices, at most
-    selectors.COUNTERPARTY_RESULTS of them, as JSON [{"value", "label", "site"?}]."""
+    draft_choices.COUNTERPARTY_RESULTS of them, as JSON [{"value", "label", "site"?}]."""
     role = request.GET.get("role", "")
     site = bounded_pk(request.GET.get("site"))
-    found = selectors.counterparty_search(request.user, role, request.GET.get("q", ""), site)
+    found = draft_choices.counterparty_search(request.user, role, request.GET.get("q", ""), site)
     if found is None:
         raise Http404(_("There is no such list."))
     field = ManifestForm.base_fields[role]  # its labels, without building the form's lists
@@ -313,7 +313,7 @@ def counterparties(request):
     if role == "permit":
         for result, permit in zip(results, found, strict=True):
             result["site"] = permit.site_id
-    response = JsonResponse({"results": results, "limit": selectors.COUNTERPARTY_RESULTS})
+    response = JsonResponse({"results": results, "limit": draft_choices.COUNTERPARTY_RESULTS})
     response["Cache-Control"] = "private, no-store"
     return response
 

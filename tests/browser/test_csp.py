@@ -65,10 +65,10 @@ def test_the_sites_map_and_the_dashboard_with_charts(browser, live_server, mappe
 def test_the_draft_forms_counterparty_search(browser, live_server, mapped, monkeypatch):  # noqa: F811
     """A facility's draft form: the generator site is searched, not listed; the found site is chosen and the form
     saves; no policy violation on the way."""
-    from manifests import selectors
+    from manifests import draft_choices
 
     w = mapped
-    monkeypatch.setattr(selectors, "COUNTERPARTY_LIST_LIMIT", 1)  # the live server runs in this process
+    monkeypatch.setattr(draft_choices, "COUNTERPARTY_LIST_LIMIT", 1)  # the live server runs in this process
     context, page, console = browse(browser, live_server, "fred")
     page.goto(f"{live_server.url}/manifests/new/")
     select = page.locator("select[name=generator_site]")

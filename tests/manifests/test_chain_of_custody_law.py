@@ -77,9 +77,9 @@ def test_a_transporter_without_a_transport_permit_is_refused_on_the_draft(chain)
             lines=[w.line()],
         )
     assert "transport" in refused.value.errors["transporter"]
-    from manifests import selectors
+    from manifests import draft_choices
 
-    offered = set(selectors.active_transporters(w.alice))
+    offered = set(draft_choices.active_transporters(w.alice))
     assert w.omega in offered and w.alpha in offered and carrier not in offered
 
 

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Membership
-from manifests import selectors
+from manifests import draft_choices
 from manifests.models import Manifest
 from tests import factories
 from tests.manifests.test_views_generator import draft_data
@@ -79,10 +79,10 @@ def test_a_facility_finds_any_active_generator_site_and_only_its_own_facility(cl
 
 def test_results_are_bounded_and_need_two_characters(client, others):
     w = others
-    for number in range(selectors.COUNTERPARTY_RESULTS + 5):
+    for number in range(draft_choices.COUNTERPARTY_RESULTS + 5):
         factories.SiteFactory(organisation=w.zeta, name=f"Kho số {number}", ward=w.hcm_ward)
     client.force_login(w.fred)
-    assert len(values(search(client, "generator_site", "Kho"))) == selectors.COUNTERPARTY_RESULTS
+    assert len(values(search(client, "generator_site", "Kho"))) == draft_choices.COUNTERPARTY_RESULTS
     assert values(search(client, "generator_site", "K")) == []
     assert values(search(client, "generator_site", "K" * 5000)) == []  # cut, not an error
 
@@ -113,7 +113,7 @@ def test_anonymous_and_unknown_lists(client, others):
 
 def test_a_long_list_is_searched_and_a_short_one_listed(client, others, monkeypatch):
     w = others
-    monkeypatch.setattr(selectors, "COUNTERPARTY_LIST_LIMIT", 1)
+    monkeypatch.setattr(draft_choices, "COUNTERPARTY_LIST_LIMIT", 1)
     client.force_login(w.fred)
     form = client.get(reverse("manifests:create")).context["form"]
     html = str(form["generator_site"])
